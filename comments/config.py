@@ -1,0 +1,101 @@
+"""Settings: every key with its default, and the one path that overrides them."""
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    """Every setting, its default, and why. Override any key with COMMENTS_<KEY> in the environment."""
+
+    # Database: DATABASE_URL wins; else a SQLite file in instance/ (WAL journal, see extensions.py).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # Milliseconds a SQLite writer waits for the lock before giving up.
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+    # Redis for shared rate-limit counts across workers and machines; None keeps them in memory.
+    REDIS_URL: str | None = None
+    # Flask-Limiter: storage follows REDIS_URL; a moving window never doubles a burst at an edge.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Request bodies over 128 KiB are refused with 413 before they are parsed.
+    MAX_CONTENT_LENGTH = 128 * 1024
+    # How many reverse proxies in front of us may set X-Forwarded-For (0: trust none).
+    PROXY_COUNT = 0
+    # Signing key for sessions and tokens; generated into instance/secret_key when unset.
+    SECRET_KEY: str | None = None
+    # Comment limits enforced by the API.
+    MAX_TEXT_LENGTH = 10_000
+    MAX_NAME_LENGTH = 64
+    # Deepest reply nesting stored; a reply below it joins its parent's level.
+    MAX_DEPTH = 50
+    # Articles a single counts request may ask for.
+    MAX_COUNT_ARTICLES = 100
+    # JSON responses are compact: they are read by the widget, not by people.
+    JSON_SORT_KEYS = False
+
+
+_INT_KEYS = ("SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH", "PROXY_COUNT", "MAX_TEXT_LENGTH",
+             "MAX_NAME_LENGTH", "MAX_COUNT_ARTICLES", "MAX_DEPTH")
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Apply Defaults, then DATABASE_URL/REDIS_URL, then COMMENTS_* variables, then `overrides`."""
+    app.config.from_object(Defaults)
+    if url := os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url := os.environ.get("REDIS_URL"):
+        app.config["REDIS_URL"] = url
+    app.config.from_prefixed_env("COMMENTS")
+    if overrides:
+        app.config.from_mapping(overrides)
+    _finish(app)
+
+
+def _finish(app: Flask) -> None:
+    """Fill derived settings and validate typed ones once, at start-up."""
+    cfg = app.config
+    uri = cfg.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + str(Path(app.instance_path) / "comments.sqlite3")
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgres://")
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if cfg.get("REDIS_URL") and cfg.get("RATELIMIT_STORAGE_URI") == Defaults.RATELIMIT_STORAGE_URI:
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    for key in _INT_KEYS:
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError):
+            raise RuntimeError(f"setting {key} must be an integer, got {cfg[key]!r}") from None
+        if cfg[key] < 0:
+            raise RuntimeError(f"setting {key} must not be negative")
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read instance/secret_key, creating it with a fresh random key on first start."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # Written aside and linked into place, so concurrent workers never read half a key.
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

@@ -1,0 +1,82 @@
+"""Threads (one per article) and their comments."""
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every timestamp is stored as UTC without a zone, the same on every backend."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class CommentStatus(enum.StrEnum):
+    """Where a comment stands; only `approved` is shown to readers."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REMOVED = "removed"
+    SPAM = "spam"
+    DELETED = "deleted"
+
+
+class Thread(db.Model):
+    """The comments under one article, created with its first comment."""
+
+    __tablename__ = "threads"
+    __table_args__ = (UniqueConstraint("site_id", "article_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    # The host's article id, or the article's canonical URL when the embed gives none.
+    article_key: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    title: Mapped[str | None] = mapped_column(String(300))
+    # Approved comments, kept with every status change so a count look-up reads one row.
+    comment_count: Mapped[int] = mapped_column(default=0)
+    # Bumped by every write that changes what readers see: the basis of the thread's ETag.
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site = relationship("Site", lazy="joined")
+
+
+class Comment(db.Model):
+    """One comment: the source text, its sanitized HTML (made on write), and its status."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        # A thread read is one range scan of this index, whatever the table's size.
+        Index("ix_comments_thread_id_status_created_at", "thread_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    depth: Mapped[int] = mapped_column(default=0)
+    author_name: Mapped[str] = mapped_column(String(64))
+    # Never shown publicly: for moderators and reply emails only.
+    author_email: Mapped[str | None] = mapped_column(String(254))
+    author_website: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    status: Mapped[CommentStatus] = mapped_column(
+        Enum(CommentStatus, name="comment_status", native_enum=False, create_constraint=True,
+             length=16, values_callable=lambda e: [m.value for m in e]),
+        default=CommentStatus.PENDING,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None]
+    # Kept for moderation; erased after the retention period by `comments purge`.
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    # SHA-256 of the edit token handed to the poster; the token itself is never stored.
+    edit_token_hash: Mapped[str | None] = mapped_column(String(64))
+
+    thread = relationship(Thread)

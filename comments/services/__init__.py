@@ -1,0 +1,1 @@
+"""The service layer: the rules of posting, reading and managing sites, free of any request."""

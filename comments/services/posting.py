@@ -1,0 +1,132 @@
+"""Posting a comment: validate, decide its status, render it once, store it in one commit."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from .. import sanitize
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..models import Comment, CommentStatus, Moderation, Site, Thread
+from . import fields
+from .sites import get_site, url_origin
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A validated comment, not yet stored."""
+
+    site: Site
+    article: str
+    url: str | None
+    title: str | None
+    parent_id: int | None
+    name: str
+    email: str | None
+    website: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A stored comment and the edit token only its poster gets."""
+
+    comment: Comment
+    edit_token: str
+
+
+def hash_token(token: str) -> str:
+    """The stored form of an edit token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate(payload: Mapping[str, Any]) -> Draft:
+    """Check every field of a posted comment; raises NotFound or Invalid naming the field."""
+    cfg = current_app.config
+    slug = fields.string(payload, "site", "site", max_len=64, required=True)
+    site = get_site(slug)
+    url = fields.web_url(payload, "url", "url", max_len=2048)
+    if url is not None and url_origin(url) not in site.origins:
+        raise Invalid("The article URL is not on one of this site's origins.", "url")
+    author = fields.mapping(payload, "author", "author")
+    return Draft(
+        site=site,
+        article=fields.string(payload, "article", "article", max_len=512, required=True) or "",
+        url=url,
+        title=fields.string(payload, "title", "title", max_len=300),
+        parent_id=fields.object_id(payload, "parent_id", "parent_id"),
+        name=fields.string(author, "name", "author.name", max_len=cfg["MAX_NAME_LENGTH"],
+                           required=True) or "",
+        email=fields.email(author, "email", "author.email"),
+        website=fields.web_url(author, "website", "author.website"),
+        text=fields.string(payload, "text", "text", max_len=cfg["MAX_TEXT_LENGTH"], required=True,
+                           multiline=True) or "",
+    )
+
+
+def post_comment(payload: Mapping[str, Any], client_ip: str) -> Posted:
+    """Validate and store a new comment; nothing is stored when it is refused."""
+    draft = validate(payload)
+    html = sanitize.render(draft.text)
+    # A concurrent first comment may create the thread under us: the unique key settles it, retry once.
+    for attempt in (1, 2):
+        try:
+            return _store(draft, html, client_ip)
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store(draft: Draft, html: str, client_ip: str) -> Posted:
+    thread = db.session.scalar(
+        db.select(Thread).filter_by(site_id=draft.site.id, article_key=draft.article)
+    )
+    parent = _parent(draft, thread)
+    if thread is None:
+        thread = Thread(site_id=draft.site.id, article_key=draft.article, url=draft.url,
+                        title=draft.title, comment_count=0, version=0)
+        db.session.add(thread)
+        db.session.flush()
+    elif thread.url is None and draft.url:
+        thread.url, thread.title = draft.url, thread.title or draft.title
+    approved = draft.site.moderation is Moderation.POST
+    token = secrets.token_urlsafe(32)
+    comment = Comment(
+        thread_id=thread.id, parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 0, author_name=draft.name,
+        author_email=draft.email, author_website=draft.website, text=draft.text, html=html,
+        status=CommentStatus.APPROVED if approved else CommentStatus.PENDING,
+        client_ip=client_ip, edit_token_hash=hash_token(token),
+    )
+    db.session.add(comment)
+    # Increments in SQL, so concurrent writers never lose a count.
+    thread.version = Thread.version + 1
+    if approved:
+        thread.comment_count = Thread.comment_count + 1
+    db.session.commit()
+    return Posted(comment=comment, edit_token=token)
+
+
+def _parent(draft: Draft, thread: Thread | None) -> Comment | None:
+    """The comment replied to: it must exist, be published and belong to the same thread."""
+    if draft.parent_id is None:
+        return None
+    parent = db.session.get(Comment, draft.parent_id)
+    if parent is None:
+        raise NotFound("The comment you are replying to does not exist.", "parent_id")
+    if thread is None or parent.thread_id != thread.id:
+        raise Invalid("The comment you are replying to is under another article.", "parent_id")
+    if parent.status is not CommentStatus.APPROVED:
+        raise Invalid("The comment you are replying to is not published.", "parent_id")
+    # Past the deepest nesting we keep, a reply joins its parent's level instead of going deeper.
+    if parent.depth + 1 > current_app.config["MAX_DEPTH"] and parent.parent_id is not None:
+        return db.session.get(Comment, parent.parent_id)
+    return parent

@@ -1,0 +1,70 @@
+"""Creating and looking up sites, and the origin rules that bind a site to its pages."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..models import Moderation, Site
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def normalize_origin(value: str) -> str:
+    """`https://Example.com:443/path` -> `https://example.com`; raises Invalid for anything else."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid(f"{value!r} is not an http(s) origin such as https://news.example", "origin")
+    try:
+        port = parts.port
+    except ValueError:
+        raise Invalid(f"{value!r} has an invalid port", "origin") from None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def url_origin(url: str) -> str | None:
+    """The origin of an absolute http(s) URL, or None when it is not one."""
+    try:
+        return normalize_origin(url) if urlsplit(url).scheme in ("http", "https") else None
+    except Invalid:
+        return None
+
+
+def create_site(slug: str, name: str, origins: Iterable[str],
+                moderation: Moderation | str = Moderation.POST) -> Site:
+    """Create a site; raises Invalid for a bad slug, name or origin, or a slug in use."""
+    if not SLUG_RE.match(slug):
+        raise Invalid("A site slug is 1-64 lowercase letters, digits and dashes.", "slug")
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid("A site name is 1-200 characters.", "name")
+    normalized = list(dict.fromkeys(normalize_origin(o) for o in origins))
+    site = Site(slug=slug, name=name, origins=normalized, moderation=Moderation(moderation),
+                settings={})
+    db.session.add(site)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Invalid(f"A site with the slug {slug!r} exists already.", "slug") from None
+    return site
+
+
+def get_site(slug: object) -> Site:
+    """The site with this slug; NotFound otherwise."""
+    site = db.session.scalar(db.select(Site).filter_by(slug=slug)) if isinstance(slug, str) else None
+    if site is None:
+        raise NotFound("No site with that name is served here.", "site")
+    return site
+
+
+def any_site_allows(origin: str) -> bool:
+    """True when some site lists `origin`: enough to answer a CORS preflight, which names no site."""
+    sites = db.session.scalars(db.select(Site.origins)).all()
+    return any(origin in origins for origins in sites)

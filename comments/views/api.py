@@ -1,0 +1,153 @@
+"""The public JSON API, version 1: the only interface the widget uses."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from ..errors import Forbidden, Invalid, Malformed, UnsupportedMediaType
+from ..models import Comment, Site
+from ..security import client_ip
+from ..services import posting, reading
+from ..services.reading import Node
+from ..services.sites import any_site_allows, get_site
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+CORS_HEADERS = "Content-Type, Authorization, X-Comments-Reader"
+CORS_EXPOSE = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
+
+
+@bp.get("/threads")
+def thread() -> Response:
+    """The visible, nested thread of an article (an empty one when nobody has commented yet)."""
+    site = _site(request.args.get("site"))
+    article = _article_arg()
+    sort = request.args.get("sort", "oldest")
+    if sort not in reading.SORTS:
+        raise Invalid(f"'sort' must be one of: {', '.join(reading.SORTS)}.", "sort")
+    view = reading.thread_tree(site, article, sort)
+    thread = view.thread
+    return jsonify(
+        thread={
+            "article": article,
+            "url": thread.url if thread else None,
+            "title": thread.title if thread else None,
+            "count": view.count,
+        },
+        comments=[_node_json(node) for node in view.roots],
+    )
+
+
+@bp.post("/comments")
+def create_comment() -> tuple[Response, int]:
+    """Post a comment or a reply."""
+    payload = _json_body()
+    _site(payload.get("site"))
+    posted = posting.post_comment(payload, client_ip())
+    return jsonify(
+        comment=_comment_json(posted.comment),
+        status=posted.comment.status.value,
+        edit_token=posted.edit_token,
+    ), 201
+
+
+@bp.get("/counts")
+def counts() -> Response:
+    """Approved-comment counts of up to MAX_COUNT_ARTICLES articles of one site."""
+    site = _site(request.args.get("site"))
+    articles = list(dict.fromkeys(request.args.getlist("article")))
+    limit = current_app.config["MAX_COUNT_ARTICLES"]
+    if not articles:
+        raise Invalid("Name at least one 'article'.", "article")
+    if len(articles) > limit:
+        raise Invalid(f"At most {limit} articles a request.", "article")
+    if any(not a or len(a) > 512 for a in articles):
+        raise Invalid("An 'article' is 1-512 characters.", "article")
+    return jsonify(counts=reading.counts(site, articles))
+
+
+def _site(slug: object) -> Site:
+    """The requested site, refusing browsers on pages outside its origins."""
+    if not isinstance(slug, str) or not slug:
+        raise Invalid("'site' is required: the slug of your site.", "site")
+    site = get_site(slug)
+    origin = request.headers.get("Origin")
+    if origin is not None and not site.allows_origin(origin):
+        raise Forbidden(f"This site does not accept requests from {origin}.", "site",
+                        code="origin_not_allowed")
+    g.cors_origin = origin
+    return site
+
+
+def _article_arg() -> str:
+    article = request.args.get("article", "")
+    if not article or len(article) > 512:
+        raise Invalid("'article' is required, 1-512 characters.", "article")
+    return article
+
+
+def _json_body() -> dict[str, Any]:
+    """The request's JSON object, read whole and checked against its declared length."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+    data = request.get_data(cache=False)
+    if request.content_length is not None and len(data) != request.content_length:
+        raise Malformed("The body is shorter than its Content-Length.")
+    try:
+        payload = json.loads(data)
+    except (ValueError, RecursionError):
+        raise Malformed("The body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise Malformed("The body must be a JSON object.")
+    return payload
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") \
+        if moment else None
+
+
+def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A comment as readers may see it: never the email, IP or source text."""
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "author": {"name": comment.author_name, "website": comment.author_website},
+        "html": comment.html,
+        "created_at": _iso(comment.created_at),
+        "status": comment.status.value,
+        "replies": replies or [],
+    }
+
+
+def _node_json(node: Node) -> dict[str, Any]:
+    replies = [_node_json(child) for child in node.replies]
+    if node.visible and node.comment is not None:
+        return _comment_json(node.comment, replies)
+    return {
+        "id": node.id,
+        "parent_id": node.comment.parent_id if node.comment else None,
+        "author": None,
+        "html": None,
+        "created_at": _iso(node.created_at),
+        "status": "deleted" if node.status.value == "deleted" else "removed",
+        "replies": replies,
+    }
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    """Let browsers read answers only on pages of a configured origin."""
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    if origin and (g.get("cors_origin") == origin or any_site_allows(origin)):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"
+            response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response

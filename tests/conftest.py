@@ -1,0 +1,88 @@
+"""Shared fixtures: a fresh app over a real database per test (SQLite file, or PostgreSQL)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from comments import create_app
+from comments.extensions import db
+from comments.models import Site
+from comments.services.sites import create_site
+
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+USE_POSTGRES = POSTGRES_URL.startswith("postgres")
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[None]:
+    """On PostgreSQL, build the schema once per run; tests then empty the tables."""
+    if USE_POSTGRES:
+        app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": POSTGRES_URL})
+        with app.app_context():
+            db.drop_all()
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+            db.create_all()
+            db.engine.dispose()
+    yield
+
+
+def database_url(tmp_path: Path) -> str:
+    """The database a test runs on: PostgreSQL when DATABASE_URL says so, else a new SQLite file."""
+    return POSTGRES_URL if USE_POSTGRES else f"sqlite:///{tmp_path / 'comments.sqlite3'}"
+
+
+def make_app(tmp_path: Path, **overrides: Any) -> Flask:
+    """A new app over an empty schema, with rate limits off unless a test turns them on."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "RATELIMIT_ENABLED": False,
+        **overrides,
+    }
+    app = create_app(config)
+    with app.app_context():
+        if USE_POSTGRES:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        else:
+            db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path, _postgres_schema: None) -> Iterator[Flask]:
+    """A fresh app with an empty database."""
+    app = make_app(tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def site(app: Flask) -> Site:
+    """The site `news`, embeddable from https://news.example."""
+    with app.app_context():
+        site = create_site("news", "News Example", ["https://news.example"])
+        db.session.expunge(site)
+        return site

@@ -1,0 +1,205 @@
+"""GET /api/v1/threads and /api/v1/counts: the reader's view of a thread, and CORS."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from comments.extensions import db
+from comments.models import Comment, CommentStatus, Moderation, Site
+
+from .helpers import ORIGIN, post, read
+
+pytestmark = pytest.mark.usefixtures("site")
+
+
+def set_status(app: Flask, comment_id: int, status: CommentStatus) -> None:
+    with app.app_context():
+        db.session.get(Comment, comment_id).status = status
+        db.session.commit()
+
+
+@contextmanager
+def counted_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements the app runs inside the block."""
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_unknown_article_is_an_empty_thread(client: FlaskClient) -> None:
+    res = read(client, "never-commented")
+    assert res.status_code == 200
+    assert res.get_json() == {
+        "thread": {"article": "never-commented", "url": None, "title": None, "count": 0},
+        "comments": [],
+    }
+
+
+def test_thread_nests_replies_to_any_depth(client: FlaskClient) -> None:
+    a = post(client, text="first").get_json()["comment"]["id"]
+    b = post(client, text="second").get_json()["comment"]["id"]
+    a1 = post(client, text="reply", parent_id=a).get_json()["comment"]["id"]
+    a11 = post(client, text="deeper", parent_id=a1).get_json()["comment"]["id"]
+    body = read(client).get_json()
+    assert body["thread"] == {"article": "story-1", "url": "https://news.example/2026/story-1",
+                              "title": "Story one", "count": 4}
+    top = body["comments"]
+    assert [c["id"] for c in top] == [a, b]
+    assert top[0]["replies"][0]["id"] == a1
+    assert top[0]["replies"][0]["replies"][0]["id"] == a11
+    assert top[0]["replies"][0]["replies"][0]["parent_id"] == a1
+    assert set(top[0]) == {"id", "parent_id", "author", "html", "created_at", "status", "replies"}
+    assert top[0]["author"] == {"name": "Ada", "website": "https://ada.example"}
+
+
+def test_sort_newest_reverses_top_level_only(client: FlaskClient) -> None:
+    a = post(client, text="first").get_json()["comment"]["id"]
+    b = post(client, text="second").get_json()["comment"]["id"]
+    r1 = post(client, text="r1", parent_id=a).get_json()["comment"]["id"]
+    r2 = post(client, text="r2", parent_id=a).get_json()["comment"]["id"]
+    top = read(client, sort="newest").get_json()["comments"]
+    assert [c["id"] for c in top] == [b, a]
+    assert [c["id"] for c in top[1]["replies"]] == [r1, r2]
+
+
+def test_invalid_sort_is_422(client: FlaskClient) -> None:
+    res = read(client, sort="random")
+    assert res.status_code == 422
+    assert res.get_json()["error"]["field"] == "sort"
+
+
+@pytest.mark.parametrize("query", [{"article": "x"}, {"site": "news"}, {"site": "news", "article": ""},
+                                   {"site": "news", "article": "a" * 513}])
+def test_missing_or_bad_parameters_are_422(client: FlaskClient, query: dict) -> None:
+    res = client.get("/api/v1/threads", query_string=query)
+    assert res.status_code == 422
+    assert res.get_json()["error"]["field"] in ("site", "article")
+
+
+def test_unknown_site_is_404_and_unknown_parameters_are_ignored(client: FlaskClient) -> None:
+    res = client.get("/api/v1/threads", query_string={"site": "nope", "article": "x"})
+    assert res.status_code == 404
+    assert res.get_json()["error"]["field"] == "site"
+    assert read(client, utm_source="mail", page="x").status_code == 200
+
+
+def test_hidden_comments_leave_placeholders_only_where_replies_are_visible(
+    app: Flask, client: FlaskClient
+) -> None:
+    removed = post(client, text="removed with reply").get_json()["comment"]["id"]
+    post(client, text="visible reply", parent_id=removed)
+    deleted = post(client, text="deleted with reply").get_json()["comment"]["id"]
+    post(client, text="visible reply 2", parent_id=deleted)
+    lonely = post(client, text="removed alone").get_json()["comment"]["id"]
+    pending = post(client, text="pending").get_json()["comment"]["id"]
+    spam_parent = post(client, text="spam later").get_json()["comment"]["id"]
+    spam_reply = post(client, text="reply to spam", parent_id=spam_parent).get_json()["comment"]["id"]
+    set_status(app, removed, CommentStatus.REMOVED)
+    set_status(app, deleted, CommentStatus.DELETED)
+    set_status(app, lonely, CommentStatus.REMOVED)
+    set_status(app, pending, CommentStatus.PENDING)
+    set_status(app, spam_parent, CommentStatus.SPAM)
+    top = read(client).get_json()["comments"]
+    by_id = {c["id"]: c for c in top}
+    assert set(by_id) == {removed, deleted, spam_parent}
+    for cid, status in ((removed, "removed"), (deleted, "deleted"), (spam_parent, "removed")):
+        assert by_id[cid]["status"] == status
+        assert by_id[cid]["author"] is None and by_id[cid]["html"] is None
+    assert by_id[removed]["replies"][0]["html"].strip() == "<p>visible reply</p>"
+    assert by_id[spam_parent]["replies"][0]["id"] == spam_reply
+    text = str(top)
+    for hidden in ("removed with reply", "deleted with reply", "removed alone", "pending", "spam later"):
+        assert f"<p>{hidden}</p>" not in text
+
+
+def test_thread_read_costs_the_same_queries_for_any_size(app: Flask, client: FlaskClient) -> None:
+    post(client, article="small")
+    parent = post(client, article="big").get_json()["comment"]["id"]
+    for i in range(40):
+        parent = post(client, article="big", text=f"c{i}", parent_id=parent if i % 3 else None) \
+            .get_json()["comment"]["id"]
+    with counted_queries(app) as small:
+        assert len(read(client, "small").get_json()["comments"]) == 1
+    with counted_queries(app) as big:
+        assert read(client, "big").get_json()["thread"]["count"] == 41
+    assert len(small) == len(big) <= 3
+
+
+def test_reads_never_render_markdown(app: Flask, client: FlaskClient) -> None:
+    cid = post(client, text="*stored*").get_json()["comment"]["id"]
+    with app.app_context():
+        db.session.get(Comment, cid).html = "<p>made at write time</p>"
+        db.session.commit()
+    assert read(client).get_json()["comments"][0]["html"] == "<p>made at write time</p>"
+
+
+def test_counts_of_many_articles_in_one_request(app: Flask, client: FlaskClient) -> None:
+    post(client, article="a")
+    post(client, article="a")
+    post(client, article="b")
+    with app.app_context():
+        db.session.scalar(db.select(Site)).moderation = Moderation.PRE
+        db.session.commit()
+    assert post(client, article="b").get_json()["status"] == "pending"
+    res = client.get("/api/v1/counts", query_string=[("site", "news"), ("article", "a"),
+                                                     ("article", "b"), ("article", "c")])
+    assert res.status_code == 200
+    assert res.get_json() == {"counts": {"a": 2, "b": 1, "c": 0}}
+
+
+def test_counts_refuses_more_than_100_articles_or_none(client: FlaskClient) -> None:
+    many = [("site", "news")] + [("article", f"a{i}") for i in range(101)]
+    res = client.get("/api/v1/counts", query_string=many)
+    assert res.status_code == 422 and res.get_json()["error"]["field"] == "article"
+    res = client.get("/api/v1/counts", query_string={"site": "news"})
+    assert res.status_code == 422
+    ok = client.get("/api/v1/counts", query_string=many[:101])
+    assert ok.status_code == 200 and len(ok.get_json()["counts"]) == 100
+
+
+def test_cors_answers_only_the_sites_origins(app: Flask, client: FlaskClient) -> None:
+    res = read(client)
+    assert res.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Origin" in res.headers["Vary"]
+    evil = client.get("/api/v1/threads", query_string={"site": "news", "article": "x"},
+                      headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    assert evil.get_json()["error"]["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in evil.headers
+
+
+def test_cors_refuses_writes_from_other_origins(app: Flask, client: FlaskClient) -> None:
+    from .helpers import comment_payload
+
+    res = client.post("/api/v1/comments", json=comment_payload(),
+                      headers={"Origin": "https://evil.example"})
+    assert res.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 0
+
+
+def test_preflight_from_allowed_origin(client: FlaskClient) -> None:
+    res = client.options("/api/v1/comments", headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert res.status_code == 200
+    assert res.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "POST" in res.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in res.headers["Access-Control-Allow-Headers"]
+    other = client.options("/api/v1/comments", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in other.headers
