@@ -1,0 +1,81 @@
+"""Settings: defaults, the environment, and the generated secret."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from comments import ROOT, create_app
+
+
+def test_environment_reaches_flask_and_extension_settings(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("COMMENTS_RATELIMIT_ENABLED", "false")
+    monkeypatch.setenv("COMMENTS_MAX_TEXT_LENGTH", "500")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
+    monkeypatch.setenv("COMMENTS_SECRET_KEY", "from-env")
+    app = create_app()
+    assert app.config["RATELIMIT_ENABLED"] is False
+    assert app.config["MAX_TEXT_LENGTH"] == 500
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("env.sqlite3")
+    assert app.config["SECRET_KEY"] == "from-env"
+
+
+def test_postgres_urls_use_psycopg_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db.example/comments")
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/comments"
+
+
+def test_redis_url_moves_limiter_storage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.db"})
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_memory_limiter_storage_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.db"})
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_secret_key_is_generated_once_into_instance(tmp_path: Path) -> None:
+    from comments.config import _instance_secret
+
+    first = _instance_secret(tmp_path)
+    assert len(first) >= 48
+    assert _instance_secret(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_bad_typed_setting_fails_at_start(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="PROXY_COUNT"):
+        create_app({"SECRET_KEY": "x", "PROXY_COUNT": "two",
+                    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/r.db"})
+
+
+def test_default_database_is_sqlite_in_wal_mode(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from comments.extensions import db
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "sqlite:///" + str(Path(app.instance_path) / "comments.sqlite3"))
+    wal_app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/w.db"})
+    with wal_app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
+
+
+def test_templates_are_loaded_from_the_top_level_folder(tmp_path: Path) -> None:
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/t.db"})
+    assert app.jinja_loader.searchpath == [str(ROOT / "templates")]
+    with app.test_request_context():
+        assert "Not found" in app.jinja_env.get_template("errors/404.html").render()
