@@ -10,7 +10,7 @@ from flask import Flask
 
 from . import cli, errors, extensions, security
 from .config import load_config
-from .views import api, widget
+from .views import IdConverter, api, mod, mod_api, widget
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,8 +21,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, config)
+    app.url_map.converters["id"] = IdConverter
     for module in (extensions, security, errors, cli):
         module.init_app(app)
-    for bp in (api.bp, widget.bp):
+    # The JSON API is not cookie-authenticated: its writes need a JSON body and a CORS origin instead.
+    extensions.csrf.exempt(api.bp)
+    extensions.csrf.exempt(mod_api.bp)
+    for bp in (api.bp, mod_api.bp, mod.bp, widget.bp):
         app.register_blueprint(bp)
     return app

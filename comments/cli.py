@@ -7,8 +7,8 @@ from flask.cli import AppGroup
 
 from .errors import ApiError
 from .extensions import db
-from .models import Moderation, Site
-from .services import sites
+from .models import Moderation, Role, Site
+from .services import accounts, sites
 
 group = AppGroup("comments", help="Manage the comment service.")
 
@@ -32,6 +32,43 @@ def create_site(slug: str, name: str, origins: tuple[str, ...], moderation: str,
     except ApiError as e:
         raise click.ClickException(e.message) from None
     click.echo(f"Created site {site.slug!r} for {', '.join(site.origins)}.")
+
+
+@group.command("set-site")
+@click.argument("slug")
+@click.option("--moderation", type=click.Choice([m.value for m in Moderation]),
+              help="pre: hold every comment; post: publish at once.")
+@click.option("--name", help="Shown to moderators.")
+@click.option("--origin", "origins", multiple=True,
+              help="Replace the allowed origins (repeatable).")
+def set_site(slug: str, moderation: str | None, name: str | None,
+             origins: tuple[str, ...]) -> None:
+    """Change the settings of site SLUG (logged like a moderator's change)."""
+    try:
+        site = sites.update_site(sites.get_site(slug), actor=None, name=name,
+                                 origins=origins or None, moderation=moderation)
+    except ApiError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"Site {site.slug!r}: moderation {site.moderation.value}, "
+               f"origins {', '.join(site.origins)}.")
+
+
+@group.command("create-moderator")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="moderator",
+              show_default=True, help="Admins act on every site and manage sites and accounts.")
+@click.option("--site", "site_slugs", multiple=True, help="A site a moderator acts on (repeatable).")
+@click.password_option(help="Prompted for (twice) when not given.")
+def create_moderator(email: str, role: str, site_slugs: tuple[str, ...], password: str) -> None:
+    """Create a moderator or admin account for EMAIL."""
+    if role == "moderator" and not site_slugs:
+        raise click.ClickException("A moderator needs at least one --site (or use --role admin).")
+    try:
+        account = accounts.create_moderator(email, password, role, site_slugs)
+    except ApiError as e:
+        raise click.ClickException(e.message) from None
+    where = "every site" if account.is_admin else ", ".join(s.slug for s in account.sites)
+    click.echo(f"Created {account.role.value} {account.email} for {where}.")
 
 
 def init_app(app: Flask) -> None:

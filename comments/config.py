@@ -5,6 +5,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed moderator logins allowed per client address and per account.
+    RATELIMIT_LOGIN_IP = "10 per minute; 50 per hour"
+    RATELIMIT_LOGIN_ACCOUNT = "5 per minute; 20 per hour"
+    # Moderator sessions end after this many minutes without a request.
+    MOD_IDLE_MINUTES = 60
+    # Session cookies only over HTTPS; None means "on unless debugging".
+    SESSION_COOKIE_SECURE: bool | None = None
+    # CSRF tokens live as long as the session that holds them.
+    WTF_CSRF_TIME_LIMIT = None
     # Request bodies over 128 KiB are refused with 413 before they are parsed.
     MAX_CONTENT_LENGTH = 128 * 1024
     # How many reverse proxies in front of us may set X-Forwarded-For (0: trust none).
@@ -44,7 +54,8 @@ class Defaults:
 
 
 _INT_KEYS = ("SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH", "PROXY_COUNT", "MAX_TEXT_LENGTH",
-             "MAX_NAME_LENGTH", "MAX_COUNT_ARTICLES", "MAX_DEPTH")
+             "MAX_NAME_LENGTH", "MAX_COUNT_ARTICLES", "MAX_DEPTH",
+             "MOD_IDLE_MINUTES")
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
@@ -80,6 +91,9 @@ def _finish(app: Flask) -> None:
             raise RuntimeError(f"setting {key} must be an integer, got {cfg[key]!r}") from None
         if cfg[key] < 0:
             raise RuntimeError(f"setting {key} must not be negative")
+    cfg["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=cfg["MOD_IDLE_MINUTES"])
+    if cfg.get("SESSION_COOKIE_SECURE") is None:
+        cfg["SESSION_COOKIE_SECURE"] = not app.debug
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 

@@ -28,6 +28,12 @@ class Malformed(ApiError):
     status, code = 400, "malformed"
 
 
+class Unauthorized(ApiError):
+    """The request carries no valid credentials."""
+
+    status, code = 401, "unauthorized"
+
+
 class Forbidden(ApiError):
     """The request is understood and refused."""
 
@@ -38,6 +44,12 @@ class NotFound(ApiError):
     """Something the request names does not exist."""
 
     status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    """The request clashes with what exists."""
+
+    status, code = 409, "conflict"
 
 
 class UnsupportedMediaType(ApiError):

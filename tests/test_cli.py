@@ -36,3 +36,54 @@ def test_create_site_refuses_duplicates_and_bad_input(app: Flask, runner: FlaskC
     assert bad_slug.exit_code == 1 and "slug" in bad_slug.output
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Site.id))) == 1
+
+
+def test_create_moderator_prompts_for_the_password(app: Flask, runner: FlaskCliRunner) -> None:
+    from comments.models import Moderator
+    from comments.services.accounts import authenticate
+
+    runner.invoke(args=["comments", "create-site", "daily", "--name", "D", "--origin", "https://d.example"])
+    result = runner.invoke(args=["comments", "create-moderator", "Mod@Example.org", "--site", "daily"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert "Created moderator mod@example.org for daily" in result.output
+    admin = runner.invoke(args=["comments", "create-moderator", "boss@example.org", "--role", "admin",
+                                "--password", "another long password"])
+    assert admin.exit_code == 0 and "for every site" in admin.output
+    with app.app_context():
+        assert authenticate("mod@example.org", "a long enough password") is not None
+        assert db.session.scalar(db.select(db.func.count(Moderator.id))) == 2
+
+
+def test_create_moderator_refusals(app: Flask, runner: FlaskCliRunner) -> None:
+    from comments.models import Moderator
+
+    cases = [
+        (["--password", "long enough password"], "at least one --site"),
+        (["--site", "nope", "--password", "long enough password"], "No site named nope"),
+        (["--role", "admin", "--password", "short"], "at least 10 characters"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(args=["comments", "create-moderator", "m@example.org", *extra])
+        assert result.exit_code != 0 and message in result.output, result.output
+    runner.invoke(args=["comments", "create-moderator", "m@example.org", "--role", "admin",
+                        "--password", "long enough password"])
+    again = runner.invoke(args=["comments", "create-moderator", "m@example.org", "--role", "admin",
+                                "--password", "long enough password"])
+    assert again.exit_code == 1 and "exists already" in again.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Moderator.id))) == 1
+
+
+def test_set_site_changes_moderation_and_logs_it(app: Flask, runner: FlaskCliRunner) -> None:
+    from comments.models import AuditEntry
+
+    runner.invoke(args=["comments", "create-site", "daily", "--name", "D", "--origin", "https://d.example"])
+    result = runner.invoke(args=["comments", "set-site", "daily", "--moderation", "pre"])
+    assert result.exit_code == 0 and "moderation pre" in result.output
+    bad = runner.invoke(args=["comments", "set-site", "nope", "--moderation", "pre"])
+    assert bad.exit_code == 1 and "No site" in bad.output
+    with app.app_context():
+        assert db.session.scalar(db.select(Site.moderation)) is Moderation.PRE
+        entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry.action == "site_update" and entry.detail == {"moderation": ["post", "pre"]}

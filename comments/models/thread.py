@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -53,10 +53,17 @@ class Comment(db.Model):
     __table_args__ = (
         # A thread read is one range scan of this index, whatever the table's size.
         Index("ix_comments_thread_id_status_created_at", "thread_id", "status", "created_at"),
+        # The moderation queue and the all-comments page of a site, by status, in time order.
+        Index("ix_comments_site_id_status_created_at", "site_id", "status", "created_at"),
+        # An author's history on a site.
+        Index("ix_comments_site_id_author_email", "site_id", "author_email"),
+        Index("ix_comments_site_id_client_ip", "site_id", "client_ip"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    # The thread's site, kept on the row so moderation queries need no join.
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="SET NULL"), index=True
     )
@@ -72,8 +79,14 @@ class Comment(db.Model):
              length=16, values_callable=lambda e: [m.value for m in e]),
         default=CommentStatus.PENDING,
     )
+    # Pinned at the top of the thread by a moderator.
+    featured: Mapped[bool] = mapped_column(default=False)
+    # Why the comment is in the queue, in words, for moderators.
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
+    # When a moderator last decided on it (approve, remove, spam).
+    moderated_at: Mapped[datetime | None]
     # Kept for moderation; erased after the retention period by `comments purge`.
     client_ip: Mapped[str | None] = mapped_column(String(45))
     # SHA-256 of the edit token handed to the poster; the token itself is never stored.

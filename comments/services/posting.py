@@ -11,11 +11,15 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .. import sanitize
-from ..errors import Invalid, NotFound
+from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderation, Site, Thread
 from . import fields
+from .moderation import active_ban
 from .sites import get_site, url_origin
+
+
+PRE_MODERATED = "site is pre-moderated"
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,12 @@ def validate(payload: Mapping[str, Any]) -> Draft:
 def post_comment(payload: Mapping[str, Any], client_ip: str) -> Posted:
     """Validate and store a new comment; nothing is stored when it is refused."""
     draft = validate(payload)
+    ban = active_ban(draft.site.id, draft.email, client_ip)
+    if ban is not None:
+        until = f" until {ban.expires_at:%Y-%m-%d %H:%M} UTC" if ban.expires_at else ""
+        because = f" Reason: {ban.reason}" if ban.reason else ""
+        raise Forbidden(f"You are banned from commenting on this site{until}.{because}",
+                        code="banned")
     html = sanitize.render(draft.text)
     # A concurrent first comment may create the thread under us: the unique key settles it, retry once.
     for attempt in (1, 2):
@@ -100,11 +110,12 @@ def _store(draft: Draft, html: str, client_ip: str) -> Posted:
     approved = draft.site.moderation is Moderation.POST
     token = secrets.token_urlsafe(32)
     comment = Comment(
-        thread_id=thread.id, parent_id=parent.id if parent else None,
+        thread_id=thread.id, site_id=draft.site.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, author_name=draft.name,
         author_email=draft.email, author_website=draft.website, text=draft.text, html=html,
         status=CommentStatus.APPROVED if approved else CommentStatus.PENDING,
         client_ip=client_ip, edit_token_hash=hash_token(token),
+        reasons=[] if approved else [PRE_MODERATED],
     )
     db.session.add(comment)
     # Increments in SQL, so concurrent writers never lose a count.

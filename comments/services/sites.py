@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Moderation, Site
+from ..models import Moderation, Moderator, Site
+from .moderation import log_site_change
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -36,23 +38,60 @@ def url_origin(url: str) -> str | None:
         return None
 
 
-def create_site(slug: str, name: str, origins: Iterable[str],
-                moderation: Moderation | str = Moderation.POST) -> Site:
-    """Create a site; raises Invalid for a bad slug, name or origin, or a slug in use."""
-    if not SLUG_RE.match(slug):
-        raise Invalid("A site slug is 1-64 lowercase letters, digits and dashes.", "slug")
+def _name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > 200:
         raise Invalid("A site name is 1-200 characters.", "name")
+    return name
+
+
+def _mode(moderation: Moderation | str) -> Moderation:
+    try:
+        return Moderation(moderation)
+    except ValueError:
+        raise Invalid("Moderation is 'pre' or 'post'.", "moderation") from None
+
+
+def create_site(slug: str, name: str, origins: Iterable[str],
+                moderation: Moderation | str = Moderation.POST,
+                actor: Moderator | None = None) -> Site:
+    """Create a site; raises Invalid for a bad slug, name or origin, or a slug in use."""
+    if not SLUG_RE.match(slug):
+        raise Invalid("A site slug is 1-64 lowercase letters, digits and dashes.", "slug")
     normalized = list(dict.fromkeys(normalize_origin(o) for o in origins))
-    site = Site(slug=slug, name=name, origins=normalized, moderation=Moderation(moderation),
+    site = Site(slug=slug, name=_name(name), origins=normalized, moderation=_mode(moderation),
                 settings={})
     db.session.add(site)
     try:
+        db.session.flush()
+        log_site_change(actor, site, {"created": {"name": site.name, "origins": normalized,
+                                                  "moderation": site.moderation.value}})
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise Invalid(f"A site with the slug {slug!r} exists already.", "slug") from None
+    return site
+
+
+def update_site(site: Site, *, actor: Moderator | None, name: str | None = None,
+                origins: Iterable[str] | None = None,
+                moderation: Moderation | str | None = None) -> Site:
+    """Change a site's settings, logging what changed and who changed it."""
+    changes: dict[str, Any] = {}
+    if name is not None and _name(name) != site.name:
+        changes["name"] = [site.name, _name(name)]
+        site.name = _name(name)
+    if origins is not None:
+        normalized = list(dict.fromkeys(normalize_origin(o) for o in origins))
+        if normalized != site.origins:
+            changes["origins"] = [site.origins, normalized]
+            site.origins = normalized
+    if moderation is not None and _mode(moderation) is not site.moderation:
+        changes["moderation"] = [site.moderation.value, _mode(moderation).value]
+        site.moderation = _mode(moderation)
+    if changes:
+        log_site_change(actor, site, changes)
+    db.session.commit()
     return site
 
 

@@ -1,18 +1,17 @@
 """The public JSON API, version 1: the only interface the widget uses."""
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from ..errors import Forbidden, Invalid, Malformed, UnsupportedMediaType
+from ..errors import Forbidden, Invalid
 from ..models import Comment, Site
 from ..security import client_ip
 from ..services import posting, reading
 from ..services.reading import Node
 from ..services.sites import any_site_allows, get_site
+from .payload import iso, json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -44,7 +43,7 @@ def thread() -> Response:
 @bp.post("/comments")
 def create_comment() -> tuple[Response, int]:
     """Post a comment or a reply."""
-    payload = _json_body()
+    payload = json_body()
     _site(payload.get("site"))
     posted = posting.post_comment(payload, client_ip())
     return jsonify(
@@ -89,27 +88,6 @@ def _article_arg() -> str:
     return article
 
 
-def _json_body() -> dict[str, Any]:
-    """The request's JSON object, read whole and checked against its declared length."""
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType("Send the body as application/json.")
-    data = request.get_data(cache=False)
-    if request.content_length is not None and len(data) != request.content_length:
-        raise Malformed("The body is shorter than its Content-Length.")
-    try:
-        payload = json.loads(data)
-    except (ValueError, RecursionError):
-        raise Malformed("The body is not valid JSON.") from None
-    if not isinstance(payload, dict):
-        raise Malformed("The body must be a JSON object.")
-    return payload
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") \
-        if moment else None
-
-
 def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A comment as readers may see it: never the email, IP or source text."""
     return {
@@ -117,7 +95,7 @@ def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None)
         "parent_id": comment.parent_id,
         "author": {"name": comment.author_name, "website": comment.author_website},
         "html": comment.html,
-        "created_at": _iso(comment.created_at),
+        "created_at": iso(comment.created_at),
         "status": comment.status.value,
         "replies": replies or [],
     }
@@ -132,7 +110,7 @@ def _node_json(node: Node) -> dict[str, Any]:
         "parent_id": node.comment.parent_id if node.comment else None,
         "author": None,
         "html": None,
-        "created_at": _iso(node.created_at),
+        "created_at": iso(node.created_at),
         "status": "deleted" if node.status.value == "deleted" else "removed",
         "replies": replies,
     }

@@ -1,0 +1,123 @@
+"""Moderators, their API tokens and sites, bans, and the audit log of every action."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .site import Site
+from .thread import utcnow
+
+moderator_sites = Table(
+    "moderator_sites",
+    db.metadata,
+    Column("moderator_id", ForeignKey("moderators.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Role(enum.StrEnum):
+    """Admins act on every site and manage sites and accounts; moderators act on their sites."""
+
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
+class Moderator(db.Model):
+    """A person who may log in to the moderation pages."""
+
+    __tablename__ = "moderators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="role", native_enum=False, create_constraint=True, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        default=Role.MODERATOR,
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    sites: Mapped[list[Site]] = relationship(secondary=moderator_sites, lazy="selectin",
+                                             order_by=Site.slug)
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="moderator",
+                                                  order_by="ApiToken.created_at.desc()")
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins act on every site."""
+        return self.role is Role.ADMIN
+
+
+class ApiToken(db.Model):
+    """A bearer token for the moderation API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("moderators.id", ondelete="CASCADE"),
+                                              index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    moderator: Mapped[Moderator] = relationship(lazy="joined", back_populates="tokens")
+
+
+class Ban(db.Model):
+    """Refuses an author's posts on a site, by email, by address or both, for a time or for good."""
+
+    __tablename__ = "bans"
+    __table_args__ = (
+        Index("ix_bans_site_id_email", "site_id", "email"),
+        Index("ix_bans_site_id_ip", "site_id", "ip"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: for good.
+    expires_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"))
+    lifted_at: Mapped[datetime | None]
+
+    site: Mapped[Site] = relationship(lazy="joined")
+    created_by: Mapped[Moderator | None] = relationship(lazy="joined")
+
+
+class AuditEntry(db.Model):
+    """One moderation or administration action: who, on what, the status before and after, why."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_site_id_created_at", "site_id", "created_at"),
+        Index("ix_audit_log_moderator_id_created_at", "moderator_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    status_before: Mapped[str | None] = mapped_column(String(16))
+    status_after: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    moderator: Mapped[Moderator | None] = relationship(lazy="joined")
+    site: Mapped[Site | None] = relationship(lazy="joined")

@@ -1,0 +1,132 @@
+"""Moderator accounts: password hashing, logins, site access, and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..models import ApiToken, Moderator, Role, Site, utcnow
+from . import fields
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+MIN_PASSWORD = 10
+
+
+def _sites(slugs: Iterable[str]) -> list[Site]:
+    slugs = list(dict.fromkeys(slugs))
+    found = db.session.scalars(db.select(Site).where(Site.slug.in_(slugs))).all()
+    missing = set(slugs) - {s.slug for s in found}
+    if missing:
+        raise NotFound(f"No site named {', '.join(sorted(missing))}.", "sites")
+    return list(found)
+
+
+def _password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"A password has at least {MIN_PASSWORD} characters.", "password")
+    return _hasher.hash(password)
+
+
+def create_moderator(email: str, password: str, role: Role | str = Role.MODERATOR,
+                     site_slugs: Iterable[str] = ()) -> Moderator:
+    """Create an account; a moderator acts on the named sites, an admin on all of them."""
+    address = fields.email({"email": email}, "email", "email")
+    if address is None:
+        raise Invalid("An email address is required.", "email")
+    moderator = Moderator(email=address.lower(), password_hash=_password(password),
+                          role=Role(role), sites=_sites(site_slugs))
+    db.session.add(moderator)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"An account for {address} exists already.", "email") from None
+    return moderator
+
+
+def authenticate(email: str, password: str) -> Moderator | None:
+    """The active account with this email and password, or None."""
+    moderator = db.session.scalar(db.select(Moderator).filter_by(email=email.strip().lower()))
+    try:
+        _hasher.verify(moderator.password_hash if moderator else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if moderator is None or not moderator.active:
+        return None
+    if _hasher.check_needs_rehash(moderator.password_hash):
+        moderator.password_hash = _hasher.hash(password)
+    moderator.last_login_at = utcnow()
+    db.session.commit()
+    return moderator
+
+
+def session_fingerprint(moderator: Moderator) -> str:
+    """Changes with the password, so a new password ends every older session."""
+    return hashlib.sha256(moderator.password_hash.encode()).hexdigest()[:16]
+
+
+def set_password(moderator: Moderator, password: str) -> None:
+    """Replace a password (ending the account's other sessions)."""
+    moderator.password_hash = _password(password)
+    db.session.commit()
+
+
+def update_moderator(actor: Moderator, target: Moderator, *, role: Role | str | None = None,
+                     site_slugs: Iterable[str] | None = None, active: bool | None = None) -> None:
+    """Change another account: admins only, and never the last active admin away."""
+    if not actor.is_admin:
+        raise Forbidden("Only an admin can change accounts.")
+    new_role = Role(role) if role is not None else target.role
+    still_admin = new_role is Role.ADMIN and (active if active is not None else target.active)
+    if target.is_admin and target.active and not still_admin:
+        admins = db.session.scalar(db.select(db.func.count(Moderator.id)).where(
+            Moderator.role == Role.ADMIN, Moderator.active.is_(True)))
+        if admins <= 1:
+            raise Conflict("This is the last active admin: make another admin first.")
+    target.role = new_role
+    if site_slugs is not None:
+        target.sites = _sites(site_slugs)
+    if active is not None:
+        target.active = active
+    db.session.commit()
+
+
+def create_api_token(moderator: Moderator, name: str) -> tuple[ApiToken, str]:
+    """A new bearer token; the secret is returned once and only its hash is kept."""
+    name = fields.string({"name": name}, "name", "name", max_len=100, required=True) or ""
+    secret = "cmt_" + secrets.token_urlsafe(32)
+    token = ApiToken(moderator_id=moderator.id, name=name, token_hash=_token_hash(secret))
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def revoke_api_token(moderator: Moderator, token_id: int) -> None:
+    """Revoke one of the moderator's own tokens."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.moderator_id != moderator.id:
+        raise NotFound("No such token.")
+    token.revoked_at = token.revoked_at or utcnow()
+    db.session.commit()
+
+
+def moderator_for_token(secret: str) -> Moderator | None:
+    """The active account a live token belongs to."""
+    token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_token_hash(secret)))
+    if token is None or token.revoked_at is not None or not token.moderator.active:
+        return None
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token.moderator
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,203 @@
+"""Moderation actions and bans: access checked by role and site, every step written to the log."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..extensions import db
+from ..models import AuditEntry, Ban, Comment, CommentStatus, Moderator, Role, Site, Thread, utcnow
+from .fields import MAX_ID
+
+ACTIONS = ("approve", "remove", "spam", "feature", "unfeature")
+_TARGET = {"approve": CommentStatus.APPROVED, "remove": CommentStatus.REMOVED,
+           "spam": CommentStatus.SPAM, "feature": CommentStatus.APPROVED}
+MAX_REASON = 500
+
+
+def site_ids(moderator: Moderator) -> set[int] | None:
+    """The sites a moderator acts on; None for an admin, who acts on all."""
+    return None if moderator.is_admin else {site.id for site in moderator.sites}
+
+
+def require_site(moderator: Moderator, site_id: int) -> None:
+    """Refuse a moderator outside their sites."""
+    allowed = site_ids(moderator)
+    if allowed is not None and site_id not in allowed:
+        raise Forbidden("You do not moderate this site.")
+
+
+def visible_site(moderator: Moderator, slug: str | None) -> Site | None:
+    """The site a filter names, checked against the moderator's sites; None when none is named."""
+    if not slug:
+        return None
+    site = db.session.scalar(db.select(Site).filter_by(slug=slug))
+    if site is None:
+        raise NotFound("No such site.", "site")
+    require_site(moderator, site.id)
+    return site
+
+
+def get_comment(moderator: Moderator, comment_id: int) -> Comment:
+    """A comment the moderator may see: 404 when absent, 403 on another site."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound("No such comment.")
+    require_site(moderator, comment.site_id)
+    return comment
+
+
+def _reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"A reason is at most {MAX_REASON} characters.", "reason")
+    return reason
+
+
+def apply(moderator: Moderator, comment_ids: Sequence[int], action: str,
+          reason: str | None = None) -> list[Comment]:
+    """Apply one action to every listed comment, or to none of them: one commit, one log entry each."""
+    if action not in ACTIONS:
+        raise Invalid(f"Unknown action {action!r}.", "action")
+    if not comment_ids:
+        raise Invalid("Select at least one comment.", "ids")
+    reason = _reason(reason)
+    ids = list(dict.fromkeys(comment_ids))
+    if any(not 1 <= i <= MAX_ID for i in ids):
+        raise NotFound("Some of these comments do not exist.", "ids")
+    comments = db.session.scalars(db.select(Comment).where(Comment.id.in_(ids))).all()
+    if len(comments) != len(ids):
+        raise NotFound("Some of these comments do not exist.", "ids")
+    for comment in comments:
+        require_site(moderator, comment.site_id)
+    deltas: Counter[int] = Counter()
+    touched: set[int] = set()
+    for comment in sorted(comments, key=lambda c: ids.index(c.id)):
+        before = comment.status
+        if action in ("feature", "unfeature") and before in (CommentStatus.REMOVED,
+                                                               CommentStatus.SPAM,
+                                                               CommentStatus.DELETED):
+            raise Conflict(f"Comment {comment.id} is {before.value}: it cannot be featured.", "ids")
+        if action in _TARGET:
+            comment.status = _TARGET[action]
+            comment.moderated_at = utcnow()
+        if action in ("feature", "unfeature"):
+            comment.featured = action == "feature"
+        deltas[comment.thread_id] += _count_delta(before, comment.status)
+        touched.add(comment.thread_id)
+        _log(moderator, comment.site_id, action, comment=comment, before=before, reason=reason)
+    bump_threads(touched, deltas)
+    db.session.commit()
+    return list(comments)
+
+
+def _count_delta(before: CommentStatus, after: CommentStatus) -> int:
+    return (after is CommentStatus.APPROVED) - (before is CommentStatus.APPROVED)
+
+
+def bump_threads(thread_ids: set[int], deltas: Counter[int]) -> None:
+    """Adjust approved counts and bump versions in SQL, so concurrent writers lose nothing."""
+    for thread_id in thread_ids:
+        db.session.execute(
+            db.update(Thread).where(Thread.id == thread_id).values(
+                comment_count=Thread.comment_count + deltas[thread_id],
+                version=Thread.version + 1,
+            )
+        )
+
+
+def _log(moderator: Moderator | None, site_id: int | None, action: str, *,
+         comment: Comment | None = None, before: CommentStatus | None = None, reason: str = "",
+         detail: dict[str, Any] | None = None) -> None:
+    db.session.add(AuditEntry(
+        moderator_id=moderator.id if moderator else None, site_id=site_id,
+        comment_id=comment.id if comment else None, action=action,
+        status_before=before.value if before else None,
+        status_after=comment.status.value if comment else None,
+        reason=reason, detail=detail or {},
+    ))
+
+
+def ban(moderator: Moderator, site: Site, *, email: str | None, ip: str | None,
+        reason: str | None, days: int | None, remove_pending: bool = False) -> Ban:
+    """Ban an author from a site by email, address or both; optionally remove their pending comments."""
+    require_site(moderator, site.id)
+    email = (email or "").strip().lower() or None
+    ip = (ip or "").strip() or None
+    if email is None and ip is None:
+        raise Invalid("Ban by email, by address, or both.", "email")
+    if days is not None and not 1 <= days <= 36500:
+        raise Invalid("A ban lasts 1 to 36500 days, or for good.", "days")
+    if email is not None:
+        account = db.session.scalar(db.select(Moderator).filter_by(email=email))
+        if account is not None and (account.role is Role.ADMIN or not moderator.is_admin):
+            raise Forbidden("That address belongs to a moderation account; it cannot be banned here.")
+    entry = Ban(site_id=site.id, email=email, ip=ip, reason=_reason(reason),
+                created_by_id=moderator.id,
+                expires_at=utcnow() + timedelta(days=days) if days else None)
+    db.session.add(entry)
+    _log(moderator, site.id, "ban", reason=entry.reason,
+         detail={"email": email, "ip": ip, "days": days})
+    if remove_pending:
+        _remove_pending(moderator, site, email, ip)
+    db.session.commit()
+    return entry
+
+
+def _remove_pending(moderator: Moderator, site: Site, email: str | None, ip: str | None) -> None:
+    match = []
+    if email:
+        match.append(db.func.lower(Comment.author_email) == email)
+    if ip:
+        match.append(Comment.client_ip == ip)
+    for comment in db.session.scalars(db.select(Comment).where(
+            Comment.site_id == site.id, Comment.status == CommentStatus.PENDING, db.or_(*match))):
+        comment.status = CommentStatus.REMOVED
+        comment.moderated_at = utcnow()
+        _log(moderator, site.id, "remove", comment=comment, before=CommentStatus.PENDING,
+             reason="author banned")
+
+
+def lift_ban(moderator: Moderator, ban_id: int) -> Ban:
+    """End a ban now."""
+    entry = db.session.get(Ban, ban_id)
+    if entry is None:
+        raise NotFound("No such ban.")
+    require_site(moderator, entry.site_id)
+    entry.lifted_at = utcnow()
+    _log(moderator, entry.site_id, "unban", detail={"ban": entry.id, "email": entry.email,
+                                                    "ip": entry.ip})
+    db.session.commit()
+    return entry
+
+
+def list_bans(moderator: Moderator, limit: int = 200) -> list[Ban]:
+    """The newest bans on the moderator's sites."""
+    stmt = db.select(Ban).order_by(Ban.created_at.desc(), Ban.id.desc()).limit(limit)
+    allowed = site_ids(moderator)
+    if allowed is not None:
+        stmt = stmt.where(Ban.site_id.in_(allowed))
+    return list(db.session.scalars(stmt))
+
+
+def active_ban(site_id: int, email: str | None, ip: str | None,
+               now: datetime | None = None) -> Ban | None:
+    """The ban in force against this author on this site, if any."""
+    now = now or utcnow()
+    match = []
+    if email:
+        match.append(Ban.email == email.lower())
+    if ip:
+        match.append(Ban.ip == ip)
+    if not match:
+        return None
+    return db.session.scalar(db.select(Ban).where(
+        Ban.site_id == site_id, db.or_(*match), Ban.lifted_at.is_(None),
+        db.or_(Ban.expires_at.is_(None), Ban.expires_at > now)).limit(1))
+
+
+def log_site_change(moderator: Moderator | None, site: Site, changes: dict[str, Any]) -> None:
+    """Record an administrative change of a site (the caller commits)."""
+    _log(moderator, site.id, "site_update", detail=changes)

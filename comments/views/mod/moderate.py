@@ -1,0 +1,145 @@
+"""The queue, every comment, one comment in context, and the actions on them."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from ...extensions import db
+from ...models import CommentStatus
+from ...services import moderation, queue
+from ...services.sites import get_site
+
+bp = Blueprint("moderate", __name__)
+
+STATUS_CHOICES = [s.value for s in CommentStatus]
+BAN_DAYS = {"1": 1, "7": 7, "30": 30, "365": 365, "forever": None}
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    value = request.values.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or len(value) > 9:
+        abort(400, f"'{name}' must be a whole number.")
+    return int(value)
+
+
+def _context(page: queue.Page) -> dict[str, Any]:
+    """Everything a comment card shows besides the comment: parents and authors' histories."""
+    return {"parents": queue.parents(page.items), "histories": queue.histories(page.items),
+            "author_key": queue.author_key}
+
+
+@bp.get("/")
+@bp.get("/queue")
+def queue_page() -> str:
+    """Pending comments, oldest first, with all a moderator needs to decide."""
+    site, article = request.args.get("site") or None, request.args.get("article") or None
+    page = queue.pending(g.moderator, site, article, _int_arg("page", 1) or 1)
+    return render_template("mod/queue.html", page=page, site=site, article=article,
+                           **_context(page))
+
+
+@bp.get("/comments")
+def comments() -> str:
+    """Every comment of the moderator's sites, newest first, filtered."""
+    status = request.args.get("status") or None
+    if status is not None and status not in STATUS_CHOICES:
+        abort(400, "Unknown status.")
+    filters = queue.Filters(status=CommentStatus(status) if status else None,
+                            site=request.args.get("site") or None,
+                            article=request.args.get("article") or None,
+                            author=request.args.get("author") or None,
+                            q=request.args.get("q") or None)
+    page = queue.search(g.moderator, filters, _int_arg("page", 1) or 1)
+    return render_template("mod/comments.html", page=page, filters=filters,
+                           statuses=STATUS_CHOICES, **_context(page))
+
+
+@bp.get("/comments/<id:comment_id>")
+def comment(comment_id: int) -> str:
+    """One comment in its context, with its own history."""
+    item = moderation.get_comment(g.moderator, comment_id)
+    page = queue.Page([item], 1, 1, 1)
+    log = queue.log(g.moderator, comment_id=item.id, per_page=100)
+    return render_template("mod/comment.html", item=item, page=page, log=log, **_context(page))
+
+
+@bp.post("/actions")
+def act() -> Response:
+    """Apply an action to one comment (its own button) or to the selected ones (bulk buttons)."""
+    one = request.form.get("one", "")
+    if one:
+        action, _, raw_id = one.partition(":")
+        if not raw_id.isdigit():
+            abort(400, "Unknown comment.")
+        ids = [int(raw_id)]
+        reason = request.form.get(f"reason-{raw_id}") or request.form.get("reason")
+    else:
+        action = request.form.get("action", "")
+        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+        reason = request.form.get("reason")
+    moderation.apply(g.moderator, ids, action, reason)
+    flash(f"{_done(action)} {len(ids)} comment{'s' if len(ids) != 1 else ''}.")
+    return redirect(_back(ids))
+
+
+def _done(action: str) -> str:
+    return {"approve": "Approved", "remove": "Removed", "spam": "Marked as spam",
+            "feature": "Featured", "unfeature": "Unfeatured"}.get(action, action)
+
+
+def _back(acted: list[int]) -> str:
+    """Back where the moderator was, focused on the next comment they have not acted on yet."""
+    target = request.form.get("next", "")
+    if not target.startswith("/mod") or target.startswith("//"):
+        target = url_for("mod.moderate.queue_page")
+    order = [int(v) for v in request.form.get("order", "").split(",") if v.isdigit()]
+    if acted and acted[-1] in order:
+        if request.form.get("stay"):
+            return f"{target}#c{acted[-1]}"
+        rest = [cid for cid in order[order.index(acted[-1]) + 1:] if cid not in acted]
+        if rest:
+            return f"{target}#c{rest[0]}"
+    return target
+
+
+@bp.get("/comments/<id:comment_id>/ban")
+def ban_form(comment_id: int) -> str:
+    """The ban form, filled in from a comment's author."""
+    item = moderation.get_comment(g.moderator, comment_id)
+    return render_template("mod/ban.html", item=item, days=BAN_DAYS)
+
+
+@bp.post("/bans")
+def ban() -> Response:
+    """Ban an author from a site."""
+    site = get_site(request.form.get("site", ""))
+    days_key = request.form.get("days", "forever")
+    if days_key not in BAN_DAYS:
+        abort(400, "Unknown ban length.")
+    entry = moderation.ban(
+        g.moderator, site,
+        email=request.form.get("email") if request.form.get("by_email") else None,
+        ip=request.form.get("ip") if request.form.get("by_ip") else None,
+        reason=request.form.get("reason"), days=BAN_DAYS[days_key],
+        remove_pending=bool(request.form.get("remove_pending")),
+    )
+    flash(f"Banned {' and '.join(v for v in (entry.email, entry.ip) if v)} on {site.name}.")
+    return redirect(url_for("mod.moderate.bans"))
+
+
+@bp.get("/bans")
+def bans() -> str:
+    """Bans in force and past, on the moderator's sites."""
+    return render_template("mod/bans.html", bans=moderation.list_bans(g.moderator))
+
+
+@bp.post("/bans/<id:ban_id>/lift")
+def lift(ban_id: int) -> Response:
+    """End a ban now."""
+    moderation.lift_ban(g.moderator, ban_id)
+    flash("Ban lifted.")
+    return redirect(url_for("mod.moderate.bans"))
+

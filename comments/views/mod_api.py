@@ -1,0 +1,161 @@
+"""The moderation actions as JSON under /api/v1/mod, for integrations holding an API token."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from ..errors import Invalid, Unauthorized
+from ..models import AuditEntry, Ban, Comment, CommentStatus
+from ..sanitize import excerpt
+from ..services import accounts, moderation, queue
+from ..services.sites import get_site
+from .payload import iso, json_body
+
+bp = Blueprint("mod_api", __name__, url_prefix="/api/v1/mod")
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Every call needs `Authorization: Bearer TOKEN` of an active account."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    moderator = accounts.moderator_for_token(secret.strip()) \
+        if scheme.lower() == "bearer" and secret.strip() else None
+    if moderator is None:
+        raise Unauthorized("Send a valid API token as 'Authorization: Bearer TOKEN'.")
+    g.moderator = moderator
+
+
+def _int(name: str, default: int | None = None) -> int | None:
+    value = request.args.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit() or len(value) > 9:
+        raise Invalid(f"'{name}' must be a whole number.", name)
+    return int(value)
+
+
+def _page_json(page: queue.Page, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"total": page.total, "page": page.page, "pages": page.pages, "items": items}
+
+
+def _comments_json(page: queue.Page[Comment]) -> Response:
+    parents, histories = queue.parents(page.items), queue.histories(page.items)
+    return jsonify(_page_json(page, [
+        _comment_json(c, parents.get(c.parent_id or 0), histories.get(queue.author_key(c)))
+        for c in page.items]))
+
+
+def _comment_json(c: Comment, parent: Comment | None = None,
+                  history: queue.History | None = None) -> dict[str, Any]:
+    """A comment as moderators see it: with the author's email, address and record."""
+    return {
+        "id": c.id, "status": c.status.value, "featured": c.featured, "reasons": c.reasons,
+        "site": c.thread.site.slug,
+        "thread": {"article": c.thread.article_key, "url": c.thread.url, "title": c.thread.title},
+        "parent": {"id": parent.id, "author": parent.author_name, "excerpt": excerpt(parent.html)}
+        if parent else None,
+        "author": {"name": c.author_name, "email": c.author_email, "website": c.author_website,
+                   "ip": c.client_ip},
+        "history": history.__dict__ | {"first_seen": iso(history.first_seen)} if history else None,
+        "text": c.text, "html": c.html,
+        "created_at": iso(c.created_at), "edited_at": iso(c.edited_at),
+        "moderated_at": iso(c.moderated_at),
+    }
+
+
+def _entry_json(e: AuditEntry) -> dict[str, Any]:
+    return {"id": e.id, "at": iso(e.created_at), "moderator": e.moderator.email if e.moderator else None,
+            "site": e.site.slug if e.site else None, "comment_id": e.comment_id, "action": e.action,
+            "status_before": e.status_before, "status_after": e.status_after, "reason": e.reason,
+            "detail": e.detail}
+
+
+def _ban_json(b: Ban) -> dict[str, Any]:
+    return {"id": b.id, "site": b.site.slug, "email": b.email, "ip": b.ip, "reason": b.reason,
+            "created_at": iso(b.created_at), "expires_at": iso(b.expires_at),
+            "lifted_at": iso(b.lifted_at)}
+
+
+@bp.get("/queue")
+def pending() -> Response:
+    """Pending comments, oldest first."""
+    return _comments_json(queue.pending(g.moderator, request.args.get("site") or None,
+                                        request.args.get("article") or None, _int("page", 1) or 1))
+
+
+@bp.get("/comments")
+def comments() -> Response:
+    """Every comment of the token's sites, newest first, filtered like /mod/comments."""
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in CommentStatus}:
+        raise Invalid("Unknown status.", "status")
+    filters = queue.Filters(status=CommentStatus(status) if status else None,
+                            site=request.args.get("site") or None,
+                            article=request.args.get("article") or None,
+                            author=request.args.get("author") or None, q=request.args.get("q") or None)
+    return _comments_json(queue.search(g.moderator, filters, _int("page", 1) or 1))
+
+
+@bp.get("/comments/<id:comment_id>")
+def comment(comment_id: int) -> Response:
+    """One comment with its context and its own log."""
+    item = moderation.get_comment(g.moderator, comment_id)
+    parent = queue.parents([item]).get(item.parent_id or 0)
+    history = queue.histories([item]).get(queue.author_key(item))
+    log = queue.log(g.moderator, comment_id=item.id, per_page=100)
+    return jsonify(comment=_comment_json(item, parent, history),
+                   log=[_entry_json(e) for e in log.items])
+
+
+@bp.post("/actions")
+def act() -> Response:
+    """`{"action", "ids": [...], "reason"?}`: one action on several comments, all or none."""
+    body = json_body()
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                            for i in ids):
+        raise Invalid("'ids' is a list of comment ids.", "ids")
+    action, reason = body.get("action"), body.get("reason")
+    if not isinstance(action, str) or (reason is not None and not isinstance(reason, str)):
+        raise Invalid("'action' and 'reason' are strings.", "action")
+    done = moderation.apply(g.moderator, ids, action, reason)
+    return jsonify(comments=[{"id": c.id, "status": c.status.value, "featured": c.featured}
+                             for c in done])
+
+
+@bp.get("/bans")
+def bans() -> Response:
+    """The newest bans on the token's sites."""
+    return jsonify(bans=[_ban_json(b) for b in moderation.list_bans(g.moderator)])
+
+
+@bp.post("/bans")
+def ban() -> tuple[Response, int]:
+    """`{"site", "email"?, "ip"?, "reason"?, "days"?, "remove_pending"?}`: ban an author."""
+    body = json_body()
+    days = body.get("days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
+        raise Invalid("'days' is a whole number, or null for good.", "days")
+    for key in ("email", "ip", "reason"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise Invalid(f"'{key}' is a string.", key)
+    site = get_site(body.get("site"))
+    entry = moderation.ban(g.moderator, site, email=body.get("email"), ip=body.get("ip"),
+                           reason=body.get("reason"), days=days,
+                           remove_pending=body.get("remove_pending") is True)
+    return jsonify(ban=_ban_json(entry)), 201
+
+
+@bp.post("/bans/<id:ban_id>/lift")
+def lift(ban_id: int) -> Response:
+    """End a ban now."""
+    return jsonify(ban=_ban_json(moderation.lift_ban(g.moderator, ban_id)))
+
+
+@bp.get("/log")
+def log() -> Response:
+    """The audit log of the token's sites, newest first."""
+    page = queue.log(g.moderator, site=request.args.get("site") or None,
+                     moderator_id=_int("moderator"), page=_int("page", 1) or 1)
+    return jsonify(_page_json(page, [_entry_json(e) for e in page.items]))

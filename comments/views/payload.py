@@ -1,0 +1,33 @@
+"""Reading JSON request bodies and writing the JSON values every API shares."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+
+from ..errors import Malformed, UnsupportedMediaType
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, read whole and checked against its declared length."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+    data = request.get_data(cache=False)
+    if request.content_length is not None and len(data) != request.content_length:
+        raise Malformed("The body is shorter than its Content-Length.")
+    try:
+        payload = json.loads(data)
+    except (ValueError, RecursionError):
+        raise Malformed("The body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise Malformed("The body must be a JSON object.")
+    return payload
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A stored UTC time as ISO 8601 with a Z."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

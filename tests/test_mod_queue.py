@@ -1,0 +1,186 @@
+"""The queue and the all-comments page: what they show, the actions, CSRF and the audit log."""
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from comments.extensions import db
+from comments.models import AuditEntry, Comment, Site, Thread
+
+from .helpers import read
+from .modhelpers import login, post_comment, setup_sites, status_of
+
+
+@pytest.fixture
+def queued(app: Flask) -> dict[str, int]:
+    setup_sites(app)
+    first = post_comment(app, text="First, *kept*", name="Ann")
+    return {"first": first,
+            "second": post_comment(app, text="Second", name="Bob", email="bob@example.net"),
+            "third": post_comment(app, text="Third <script>alert(1)</script>", name="Cy", email=None,
+                                  ip="192.0.2.77"),
+            "blog": post_comment(app, "blog", text="On the blog")}
+
+
+def approved_count(app: Flask, article: str = "a1", site: str = "news") -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(Thread.comment_count).join(Site).where(
+            Thread.article_key == article, Site.slug == site))
+
+
+def test_queue_shows_each_comment_with_its_context(app: Flask, queued: dict[str, int]) -> None:
+    client, token = login(app, "admin@example.org")
+    client.post("/mod/actions", data={"csrf_token": token, "one": f"approve:{queued['first']}"})
+    reply = post_comment(app, text="A reply", name="Dee", parent_id=queued["first"])
+    page = client.get("/mod/queue?site=news").get_data(as_text=True)
+    assert "3 waiting" in page
+    for expected in ("Article a1", 'href="https://news.example/a1"', "reader@example.net",
+                     "203.0.113.9", "site is pre-moderated", "In reply to", "First, kept",
+                     "1 approved · 0 removed · 0 spam", "first seen"):
+        assert expected in page, expected
+    # Oldest first, and the approved one has left the queue.
+    assert page.index(f'id="c{queued["second"]}"') < page.index(f'id="c{reply}"')
+    assert f'id="c{queued["first"]}"' not in page
+    # Comment bodies are the stored sanitized HTML: markup from readers is text.
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # The total waiting is on every moderator page.
+    assert 'id="queue-count">4<' in client.get("/mod/log").get_data(as_text=True)
+
+
+def test_queue_filters_by_article(app: Flask, queued: dict[str, int]) -> None:
+    other = post_comment(app, article="a2", text="Elsewhere")
+    client, _ = login(app, "admin@example.org")
+    page = client.get("/mod/queue?article=a2").get_data(as_text=True)
+    assert f'id="c{other}"' in page and f'id="c{queued["first"]}"' not in page
+    assert "1 waiting" in page
+
+
+def test_approve_and_remove_take_effect_for_readers_at_once(app: Flask, queued: dict[str, int]) -> None:
+    client, token = login(app, "admin@example.org")
+    reader = app.test_client()
+    assert read(reader, "a1").get_json()["comments"] == []
+    res = client.post("/mod/actions", data={"csrf_token": token, "one": f"approve:{queued['first']}",
+                                            "next": "/mod/queue", "order": ",".join(
+                                                str(queued[k]) for k in ("first", "second", "third"))})
+    assert res.status_code == 302
+    assert res.headers["Location"] == f"/mod/queue#c{queued['second']}"
+    thread = read(reader, "a1").get_json()
+    assert [c["id"] for c in thread["comments"]] == [queued["first"]]
+    assert thread["thread"]["count"] == 1
+    counts = reader.get("/api/v1/counts?site=news&article=a1").get_json()
+    assert counts == {"counts": {"a1": 1}}
+    client.post("/mod/actions", data={"csrf_token": token, "one": f"remove:{queued['first']}",
+                                      f"reason-{queued['first']}": "off topic"})
+    assert read(reader, "a1").get_json()["comments"] == []
+    assert approved_count(app) == 0
+    with app.app_context():
+        entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert (entry.action, entry.status_before, entry.status_after, entry.reason) == (
+            "remove", "approved", "removed", "off topic")
+        assert entry.moderator.email == "admin@example.org"
+        assert entry.comment_id == queued["first"]
+
+
+def test_bulk_actions_apply_to_all_selected(app: Flask, queued: dict[str, int]) -> None:
+    client, token = login(app, "admin@example.org")
+    ids = [str(queued["first"]), str(queued["second"]), str(queued["blog"])]
+    client.post("/mod/actions", data={"csrf_token": token, "action": "approve", "ids": ids})
+    assert [status_of(app, int(i)) for i in ids] == ["approved"] * 3
+    assert approved_count(app) == 2
+    client.post("/mod/actions", data={"csrf_token": token, "action": "spam", "ids": ids[:2],
+                                      "reason": "link farm"})
+    assert [status_of(app, int(i)) for i in ids[:2]] == ["spam", "spam"]
+    assert approved_count(app) == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(
+            AuditEntry.action.in_(["approve", "spam"]))) == 5
+
+
+def test_feature_pins_and_approves(app: Flask, queued: dict[str, int]) -> None:
+    client, token = login(app, "admin@example.org")
+    client.post("/mod/actions", data={"csrf_token": token, "one": f"feature:{queued['second']}"})
+    with app.app_context():
+        comment = db.session.get(Comment, queued["second"])
+        assert comment.featured and comment.status.value == "approved"
+    client.post("/mod/actions", data={"csrf_token": token, "one": f"spam:{queued['third']}"})
+    res = client.post("/mod/actions", data={"csrf_token": token, "one": f"feature:{queued['third']}"})
+    assert res.status_code == 409
+    assert "cannot be featured" in res.get_data(as_text=True)
+
+
+def test_a_bulk_action_with_one_forbidden_comment_changes_nothing(app: Flask,
+                                                                  queued: dict[str, int]) -> None:
+    client, token = login(app, "newsmod@example.org")
+    res = client.post("/mod/actions", data={"csrf_token": token, "action": "approve",
+                                            "ids": [str(queued["first"]), str(queued["blog"])]})
+    assert res.status_code == 403
+    assert status_of(app, queued["first"]) == "pending"
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(
+            AuditEntry.comment_id.is_not(None))) == 0
+
+
+@pytest.mark.parametrize("data", [{"action": "approve"}, {"action": "explode", "ids": ["1"]},
+                                  {"one": "approve:x"}, {"action": "approve", "ids": ["99999"]}])
+def test_bad_action_forms_are_4xx_pages(app: Flask, queued: dict[str, int], data: dict) -> None:
+    client, token = login(app, "admin@example.org")
+    res = client.post("/mod/actions", data=data | {"csrf_token": token})
+    assert 400 <= res.status_code < 500
+    assert res.mimetype == "text/html"
+    assert status_of(app, queued["first"]) == "pending"
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_state_changes_without_a_valid_csrf_token_are_refused(app: Flask, queued: dict[str, int],
+                                                              token: str | None) -> None:
+    client, _ = login(app, "admin@example.org")
+    data = {"one": f"approve:{queued['first']}"}
+    if token is not None:
+        data["csrf_token"] = token
+    res = client.post("/mod/actions", data=data)
+    assert res.status_code == 400
+    assert "CSRF" in res.get_data(as_text=True)
+    assert status_of(app, queued["first"]) == "pending"
+    res = client.post("/mod/bans", data={"site": "news", "by_ip": "on", "ip": "1.2.3.4"})
+    assert res.status_code == 400
+
+
+def test_all_comments_page_filters(app: Flask, queued: dict[str, int]) -> None:
+    client, token = login(app, "admin@example.org")
+    client.post("/mod/actions", data={"csrf_token": token, "one": f"approve:{queued['first']}"})
+
+    def shown(query: str) -> set[int]:
+        page = client.get(f"/mod/comments?{query}").get_data(as_text=True)
+        return {i for i in queued.values() if f'id="c{i}"' in page}
+
+    assert shown("") == set(queued.values())
+    assert shown("status=approved") == {queued["first"]}
+    assert shown("site=blog") == {queued["blog"]}
+    assert shown("author=bob@example.net") == {queued["second"]}
+    assert shown("author=Cy") == {queued["third"]}
+    assert shown("author=192.0.2.77") == {queued["third"]}
+    assert shown("q=kept") == {queued["first"]}
+    assert shown("q=100%25") == set()
+    assert client.get("/mod/comments?status=nonsense").status_code == 400
+    page = client.get("/mod/comments").get_data(as_text=True)
+    assert page.index(f'id="c{queued["blog"]}"') < page.index(f'id="c{queued["first"]}"')
+
+
+def test_comment_page_shows_its_own_history(app: Flask, queued: dict[str, int]) -> None:
+    client, token = login(app, "admin@example.org")
+    cid = queued["first"]
+    client.post("/mod/actions", data={"csrf_token": token, "one": f"approve:{cid}", "stay": "1",
+                                      "next": f"/mod/comments/{cid}", "order": str(cid)})
+    res = client.post("/mod/actions", data={"csrf_token": token, "one": f"remove:{cid}",
+                                            f"reason-{cid}": "spoilers", "stay": "1",
+                                            "next": f"/mod/comments/{cid}", "order": str(cid)})
+    assert res.headers["Location"] == f"/mod/comments/{cid}#c{cid}"
+    page = client.get(f"/mod/comments/{cid}").get_data(as_text=True)
+    assert "pending → approved" in page and "approved → removed" in page and "spoilers" in page
+    log = client.get("/mod/log?site=news").get_data(as_text=True)
+    assert "spoilers" in log and "admin@example.org" in log
+    with app.app_context():
+        from comments.models import Moderator
+        other = db.session.scalar(db.select(Moderator.id).filter_by(email="newsmod@example.org"))
+    assert "spoilers" not in client.get(f"/mod/log?moderator={other}").get_data(as_text=True)
