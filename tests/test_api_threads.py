@@ -62,7 +62,8 @@ def test_thread_nests_replies_to_any_depth(client: FlaskClient) -> None:
     assert top[0]["replies"][0]["id"] == a1
     assert top[0]["replies"][0]["replies"][0]["id"] == a11
     assert top[0]["replies"][0]["replies"][0]["parent_id"] == a1
-    assert set(top[0]) == {"id", "parent_id", "author", "html", "created_at", "status", "replies"}
+    assert set(top[0]) == {"id", "parent_id", "author", "html", "created_at", "status", "featured",
+                           "replies"}
     assert top[0]["author"] == {"name": "Ada", "website": "https://ada.example"}
 
 
@@ -203,3 +204,19 @@ def test_preflight_from_allowed_origin(client: FlaskClient) -> None:
     other = client.options("/api/v1/comments", headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_featured_comments_come_first_in_either_order(app: Flask, client: FlaskClient) -> None:
+    from comments.models import Moderator
+    from comments.services.accounts import create_moderator
+    from comments.services.moderation import apply
+
+    ids = [post(client, text=f"c{i}").get_json()["comment"]["id"] for i in range(4)]
+    with app.app_context():
+        create_moderator("boss@example.org", "long enough password", "admin")
+        boss = db.session.scalar(db.select(Moderator))
+        apply(boss, [ids[2]], "feature")
+    for sort, rest in (("oldest", [ids[0], ids[1], ids[3]]), ("newest", [ids[3], ids[1], ids[0]])):
+        top = read(client, sort=sort).get_json()["comments"]
+        assert [c["id"] for c in top] == [ids[2], *rest]
+        assert top[0]["featured"] is True and top[1]["featured"] is False

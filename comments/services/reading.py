@@ -58,6 +58,9 @@ def thread_tree(site: Site, article: str, sort: str = "oldest") -> ThreadView:
     roots = _assemble(rows)
     if sort == "newest":
         roots.reverse()
+    # Featured comments are pinned above the rest, in the same order among themselves.
+    roots.sort(key=lambda node: not (node.visible and node.comment is not None
+                                     and node.comment.featured))
     return ThreadView(thread, roots)
 
 

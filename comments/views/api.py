@@ -97,6 +97,7 @@ def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None)
         "html": comment.html,
         "created_at": iso(comment.created_at),
         "status": comment.status.value,
+        "featured": comment.featured,
         "replies": replies or [],
     }
 
@@ -112,6 +113,7 @@ def _node_json(node: Node) -> dict[str, Any]:
         "html": None,
         "created_at": iso(node.created_at),
         "status": "deleted" if node.status.value == "deleted" else "removed",
+        "featured": False,
         "replies": replies,
     }
 

@@ -8,7 +8,9 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from comments.extensions import db
-from comments.models import Comment, CommentStatus
+from comments.models import Moderator
+from comments.services.accounts import create_moderator
+from comments.services.moderation import apply
 from comments.services.sites import create_site
 
 from .widget import comment, post, widget
@@ -95,8 +97,8 @@ def test_deep_replies_stop_indenting_and_removed_ones_keep_their_place(
         assert response.status_code == 201, response.json
         ids.append(response.json["comment"]["id"])
     with app.app_context():
-        db.session.get(Comment, ids[1]).status = CommentStatus.REMOVED
-        db.session.commit()
+        create_moderator("mod@example.org", "long enough password", "admin")
+        apply(db.session.scalar(db.select(Moderator)), [ids[1]], "remove")
 
     page.goto(f"{demo_origin}/")
     expect(widget(page).locator(".body", has_text="Level 6")).to_be_visible()
