@@ -87,3 +87,15 @@ def test_a_ban_needs_an_email_or_an_address(app: Flask) -> None:
     assert res.status_code == 400
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Ban.id))) == 0
+
+
+def test_the_same_ban_twice_is_refused(app: Flask) -> None:
+    setup_sites(app)
+    client, token = login(app, "admin@example.org")
+    form = {"csrf_token": token, "site": "news", "by_email": "on", "email": "troll@example.net",
+            "days": "7"}
+    assert client.post("/mod/bans", data=form).status_code == 302
+    again = client.post("/mod/bans", data=form)
+    assert again.status_code == 409 and "already banned" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ban.id))) == 1

@@ -134,6 +134,9 @@ def ban(moderator: Moderator, site: Site, *, email: str | None, ip: str | None,
         account = db.session.scalar(db.select(Moderator).filter_by(email=email))
         if account is not None and (account.role is Role.ADMIN or not moderator.is_admin):
             raise Forbidden("That address belongs to a moderation account; it cannot be banned here.")
+    existing = active_ban(site.id, email, ip)
+    if existing is not None and existing.email == email and existing.ip == ip:
+        raise Conflict(f"This author is already banned here (ban #{existing.id}); lift it to change it.")
     entry = Ban(site_id=site.id, email=email, ip=ip, reason=_reason(reason),
                 created_by_id=moderator.id,
                 expires_at=utcnow() + timedelta(days=days) if days else None)
