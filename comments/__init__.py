@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, errors, extensions, security
+from . import cli, errors, extensions, limits, security
 from .config import load_config
 from .views import IdConverter, api, mod, mod_api, widget
 
@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, config)
     app.url_map.converters["id"] = IdConverter
-    for module in (extensions, security, errors, cli):
+    for module in (limits, extensions, security, errors, cli):
         module.init_app(app)
     # The JSON API is not cookie-authenticated: its writes need a JSON body and a CORS origin instead.
     extensions.csrf.exempt(api.bp)

@@ -1,13 +1,15 @@
 """Operator commands under `flask --app wsgi comments ...`."""
 from __future__ import annotations
 
+import json
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from .errors import ApiError
 from .extensions import db
-from .models import Moderation, Role, Site
+from .models import SETTINGS, LabelledExample, Moderation, Role, Site
 from .services import accounts, sites
 
 group = AppGroup("comments", help="Manage the comment service.")
@@ -41,16 +43,59 @@ def create_site(slug: str, name: str, origins: tuple[str, ...], moderation: str,
 @click.option("--name", help="Shown to moderators.")
 @click.option("--origin", "origins", multiple=True,
               help="Replace the allowed origins (repeatable).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A per-site setting (repeatable); `comments settings` lists them.")
 def set_site(slug: str, moderation: str | None, name: str | None,
-             origins: tuple[str, ...]) -> None:
+             origins: tuple[str, ...], settings: tuple[str, ...]) -> None:
     """Change the settings of site SLUG (logged like a moderator's change)."""
     try:
-        site = sites.update_site(sites.get_site(slug), actor=None, name=name,
-                                 origins=origins or None, moderation=moderation)
+        site = sites.get_site(slug)
+        values = {}
+        for item in settings:
+            key, sep, raw = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"{item!r} is not NAME=VALUE.", param_hint="--set")
+            values[key.strip()] = sites.parse_setting(key.strip(), raw)
+        sites.update_site(site, actor=None, name=name, origins=origins or None,
+                          moderation=moderation)
+        sites.update_settings(site, actor=None, values=values)
     except ApiError as e:
         raise click.ClickException(e.message) from None
     click.echo(f"Site {site.slug!r}: moderation {site.moderation.value}, "
                f"origins {', '.join(site.origins)}.")
+    for key in values:
+        click.echo(f"  {key} = {site.setting(key)}")
+
+
+@group.command("settings")
+@click.argument("slug", required=False)
+def show_settings(slug: str | None) -> None:
+    """List the per-site settings with their defaults (and SLUG's values)."""
+    site = None
+    if slug:
+        try:
+            site = sites.get_site(slug)
+        except ApiError as e:
+            raise click.ClickException(e.message) from None
+    for key, (_kind, default, doc) in SETTINGS.items():
+        value = f" = {site.setting(key)}" if site else ""
+        click.echo(f"{key}{value}  (default {default}): {doc}")
+
+
+@group.command("export-examples")
+@click.option("--site", "slug", help="Only this site's examples.")
+def export_examples(slug: str | None) -> None:
+    """Write moderators' labelled spam/ham decisions as JSON lines, for tuning the filter."""
+    stmt = db.select(LabelledExample).order_by(LabelledExample.id)
+    if slug:
+        try:
+            stmt = stmt.where(LabelledExample.site_id == sites.get_site(slug).id)
+        except ApiError as e:
+            raise click.ClickException(e.message) from None
+    for example in db.session.scalars(stmt):
+        click.echo(json.dumps({"label": example.label, "text": example.text,
+                               "verdict": example.verdict, "comment_id": example.comment_id,
+                               "at": example.created_at.isoformat() + "Z"}, ensure_ascii=False))
 
 
 @group.command("create-moderator")

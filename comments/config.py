@@ -27,6 +27,20 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADER_LIMIT = "RateLimit-Limit"
+    RATELIMIT_HEADER_REMAINING = "RateLimit-Remaining"
+    RATELIMIT_HEADER_RESET = "RateLimit-Reset"
+    # If Redis goes away, count in memory (and log it) rather than fail every post.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Give up on an unreachable Redis quickly: a post must not hang on the limiter.
+    RATELIMIT_STORAGE_OPTIONS: dict[str, Any] = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    # Comments per client address, per author email, and per thread (everyone together).
+    RATELIMIT_POST = "5 per minute; 30 per hour; 200 per day"
+    RATELIMIT_POST_EMAIL = "5 per minute; 50 per day"
+    RATELIMIT_POST_THREAD = "30 per minute"
+    # Reports per client address.
+    RATELIMIT_REPORT = "10 per minute; 50 per day"
     # Failed moderator logins allowed per client address and per account.
     RATELIMIT_LOGIN_IP = "10 per minute; 50 per hour"
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute; 20 per hour"
@@ -42,6 +56,8 @@ class Defaults:
     PROXY_COUNT = 0
     # Signing key for sessions and tokens; generated into instance/secret_key when unset.
     SECRET_KEY: str | None = None
+    # The spam filter (spam.py); off for load tests and trusted integrations.
+    SPAM_ENABLED = True
     # Comment limits enforced by the API.
     MAX_TEXT_LENGTH = 10_000
     MAX_NAME_LENGTH = 64
@@ -84,6 +100,8 @@ def _finish(app: Flask) -> None:
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
     if cfg.get("REDIS_URL") and cfg.get("RATELIMIT_STORAGE_URI") == Defaults.RATELIMIT_STORAGE_URI:
         cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"]
+    if cfg["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        cfg["RATELIMIT_STORAGE_OPTIONS"] = {}
     for key in _INT_KEYS:
         try:
             cfg[key] = int(cfg[key])

@@ -83,7 +83,11 @@ def _http_error(e: HTTPException) -> Response:
     response = e.get_response()
     if _wants_json():
         code = (e.name or "error").lower().replace(" ", "_")
-        response.set_data(jsonify(error_body(code, e.description or e.name)).get_data())
+        message = e.description or e.name
+        if e.code == 429:
+            wait = response.headers.get("Retry-After", "a few")
+            message = f"Too many requests (the limit is {e.description}). Try again in {wait} seconds."
+        response.set_data(jsonify(error_body(code, message)).get_data())
         response.content_type = "application/json"
         return response
     try:

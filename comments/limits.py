@@ -1,19 +1,46 @@
 """Rate-limit strings read from settings, and the keys they count by."""
 from __future__ import annotations
 
-from flask import current_app, request
+import time
+
+from flask import Flask, Response, current_app, request
 
 from .security import client_ip
+from .views.payload import cached_json
+
+
+def _setting(name: str) -> str:
+    return current_app.config[name]
+
+
+def post_ip() -> str:
+    """Comments one client address may post."""
+    return _setting("RATELIMIT_POST")
+
+
+def post_email() -> str:
+    """Comments one author email may post, from any address."""
+    return _setting("RATELIMIT_POST_EMAIL")
+
+
+def post_thread() -> str:
+    """Comments one thread takes from everyone together: a brake on pile-ons."""
+    return _setting("RATELIMIT_POST_THREAD")
+
+
+def report() -> str:
+    """Reports one client address may file."""
+    return _setting("RATELIMIT_REPORT")
 
 
 def login_ip() -> str:
     """Failed moderator logins allowed per client address."""
-    return current_app.config["RATELIMIT_LOGIN_IP"]
+    return _setting("RATELIMIT_LOGIN_IP")
 
 
 def login_account() -> str:
     """Failed moderator logins allowed per account."""
-    return current_app.config["RATELIMIT_LOGIN_ACCOUNT"]
+    return _setting("RATELIMIT_LOGIN_ACCOUNT")
 
 
 def ip_key() -> str:
@@ -21,11 +48,47 @@ def ip_key() -> str:
     return client_ip()
 
 
+def _author_email() -> str:
+    author = cached_json().get("author")
+    email = author.get("email") if isinstance(author, dict) else None
+    return email.strip().lower()[:254] if isinstance(email, str) else ""
+
+
+def email_key() -> str:
+    """Count by the author email a post gives."""
+    return "email:" + _author_email()
+
+
+def no_email() -> bool:
+    """Posts without an email are not counted per email (they are per address)."""
+    return not _author_email()
+
+
+def thread_key() -> str:
+    """Count by the thread a post goes to."""
+    body = cached_json()
+    site, article = body.get("site"), body.get("article")
+    return f"thread:{site if isinstance(site, str) else ''}:{article if isinstance(article, str) else ''}"[:600]
+
+
 def login_email_key() -> str:
     """Count by the account a login names, whatever address it comes from."""
     return "login:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-def failed(response) -> bool:  # type: ignore[no-untyped-def]
+def failed(response: Response) -> bool:
     """Only refusals count against a login limit."""
     return response.status_code == 401
+
+
+def reset_as_seconds(response: Response) -> Response:
+    """RateLimit-Reset in seconds from now, as the header's specification has it (not an epoch)."""
+    reset = response.headers.get("RateLimit-Reset")
+    if reset and reset.isdigit():
+        response.headers["RateLimit-Reset"] = str(max(0, int(reset) - int(time.time())))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Rewrite the limiter's headers; bound before the limiter, as Flask runs these in reverse."""
+    app.after_request(reset_as_seconds)

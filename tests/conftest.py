@@ -40,12 +40,14 @@ def database_url(tmp_path: Path) -> str:
 
 
 def make_app(tmp_path: Path, **overrides: Any) -> Flask:
-    """A new app over an empty schema, with rate limits off unless a test turns them on."""
+    """A new app over an empty schema; rate limits and the spam filter are off unless a test
+    turns them on (they have tests of their own, and would otherwise hold repeated test posts)."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "RATELIMIT_ENABLED": False,
+        "SPAM_ENABLED": False,
         **overrides,
     }
     app = create_app(config)

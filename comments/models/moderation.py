@@ -121,3 +121,21 @@ class AuditEntry(db.Model):
 
     moderator: Mapped[Moderator | None] = relationship(lazy="joined")
     site: Mapped[Site | None] = relationship(lazy="joined")
+
+
+class LabelledExample(db.Model):
+    """A moderator's decision on a comment the filter scored, kept for tuning the rules."""
+
+    __tablename__ = "labelled_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    # "ham" (a moderator approved it) or "spam" (a moderator marked it).
+    label: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

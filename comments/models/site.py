@@ -19,6 +19,22 @@ class Moderation(enum.StrEnum):
     POST = "post"
 
 
+# Every per-site setting: its type, its default, and what it does. Stored sparsely in Site.settings.
+SETTINGS: dict[str, tuple[type, Any, str]] = {
+    "hold_score": (int, 4, "spam score at which a comment waits for a moderator"),
+    "spam_score": (int, 8, "spam score at which a comment is kept as spam"),
+    "max_links": (int, 2, "links a comment may carry before it scores"),
+    "blocked_words": (list, [], "words that score a comment (comma-separated)"),
+    "blocked_domains": (list, [], "link domains that score a comment (comma-separated)"),
+    "hold_first_time": (bool, False, "hold an author's first comment on the site"),
+    "min_seconds": (int, 3, "seconds a person needs at least to write a comment"),
+    "trusted_after": (int, 3, "approved comments (and none removed or spam) that make an author trusted; 0: never"),
+    "trusted_skip_premoderation": (bool, True, "trusted authors publish at once on pre-moderated sites"),
+    "report_threshold": (int, 3, "readers' reports that send a published comment back to the queue"),
+    "reported_stay_visible": (bool, True, "a reported comment stays visible while it waits"),
+}
+
+
 class Site(db.Model):
     """A publication that embeds the widget."""
 
@@ -36,6 +52,10 @@ class Site(db.Model):
     )
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def setting(self, name: str) -> Any:
+        """A setting's value on this site, or its default."""
+        return self.settings.get(name, SETTINGS[name][1])
 
     def allows_origin(self, origin: str | None) -> bool:
         """True when `origin` (an Origin header value) may embed this site."""

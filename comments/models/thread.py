@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,6 +59,9 @@ class Comment(db.Model):
         # An author's history on a site.
         Index("ix_comments_site_id_author_email", "site_id", "author_email"),
         Index("ix_comments_site_id_client_ip", "site_id", "client_ip"),
+        Index("ix_comments_site_id_reader_hash", "site_id", "reader_hash"),
+        # Duplicate detection: the same text on a site.
+        Index("ix_comments_site_id_text_hash", "site_id", "text_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +87,14 @@ class Comment(db.Model):
     featured: Mapped[bool] = mapped_column(default=False)
     # Why the comment is in the queue, in words, for moderators.
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The spam filter's decision with every rule's score, as spam.Verdict.as_json() made it.
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Reported by enough readers to need a moderator's look (it may still be published).
+    flagged: Mapped[bool] = mapped_column(default=False)
+    # SHA-256 of the reader key the widget sent: the author's history, which typing cannot claim.
+    reader_hash: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the normalised text, to find the same text posted again.
+    text_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     # When a moderator last decided on it (approve, remove, spam).

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import AuditEntry, Ban, Comment, CommentStatus, Moderator, Role, Site, Thread, utcnow
+from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Role,
+                      Site, Thread, utcnow)
 from .fields import MAX_ID
 
 ACTIONS = ("approve", "remove", "spam", "feature", "unfeature")
@@ -83,6 +84,8 @@ def apply(moderator: Moderator, comment_ids: Sequence[int], action: str,
         if action in _TARGET:
             comment.status = _TARGET[action]
             comment.moderated_at = utcnow()
+            comment.flagged = False
+            _label(moderator, comment, before, action)
         if action in ("feature", "unfeature"):
             comment.featured = action == "feature"
         deltas[comment.thread_id] += _count_delta(before, comment.status)
@@ -93,11 +96,22 @@ def apply(moderator: Moderator, comment_ids: Sequence[int], action: str,
     return list(comments)
 
 
+def _label(moderator: Moderator, comment: Comment, before: CommentStatus, action: str) -> None:
+    """Keep a moderator's verdict on a held or filtered comment as an example for tuning."""
+    label = {"approve": "ham", "feature": "ham", "spam": "spam"}.get(action)
+    held = before in (CommentStatus.PENDING, CommentStatus.SPAM)
+    if label is None or not (held or label == "spam") or before is comment.status:
+        return
+    db.session.add(LabelledExample(comment_id=comment.id, site_id=comment.site_id, label=label,
+                                   text=comment.text, verdict=comment.verdict,
+                                   moderator_id=moderator.id))
+
+
 def _count_delta(before: CommentStatus, after: CommentStatus) -> int:
     return (after is CommentStatus.APPROVED) - (before is CommentStatus.APPROVED)
 
 
-def bump_threads(thread_ids: set[int], deltas: Counter[int]) -> None:
+def bump_threads(thread_ids: set[int], deltas: Mapping[int, int]) -> None:
     """Adjust approved counts and bump versions in SQL, so concurrent writers lose nothing."""
     for thread_id in thread_ids:
         db.session.execute(

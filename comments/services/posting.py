@@ -1,4 +1,4 @@
-"""Posting a comment: validate, decide its status, render it once, store it in one commit."""
+"""Posting a comment: validate, check bans, judge, render once, store in one commit."""
 from __future__ import annotations
 
 import hashlib
@@ -8,18 +8,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
-from .. import sanitize
+from .. import sanitize, spam
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import Comment, CommentStatus, Moderation, Site, Thread
-from . import fields
+from ..models import Comment, CommentStatus, Moderation, Site, Thread, utcnow
+from . import authors, fields
 from .moderation import active_ban
 from .sites import get_site, url_origin
 
-
 PRE_MODERATED = "site is pre-moderated"
+# A form older than this is no evidence of anything: treat its token as missing.
+FORM_TOKEN_MAX_AGE = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Draft:
     email: str | None
     website: str | None
     text: str
+    honeypot: str | None
+    form_token: str | None
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,41 @@ class Posted:
     comment: Comment
     edit_token: str
 
+    @property
+    def public_status(self) -> str:
+        """What the poster is told: spam is only ever "pending", so bots learn nothing."""
+        status = self.comment.status
+        return "pending" if status is CommentStatus.SPAM else status.value
+
 
 def hash_token(token: str) -> str:
     """The stored form of an edit token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _form_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="form-token")
+
+
+def form_token(site: Site) -> str:
+    """A signed, timestamped token the widget gets with the thread and sends back with a post."""
+    return _form_serializer().dumps(site.slug)
+
+
+def _elapsed(token: str | None, site: Site) -> tuple[str, float | None]:
+    """("ok", seconds since the form loaded), or ("missing" | "invalid", None)."""
+    if not token:
+        return "missing", None
+    try:
+        slug, signed_at = _form_serializer().loads(token, max_age=FORM_TOKEN_MAX_AGE,
+                                                   return_timestamp=True)
+    except SignatureExpired:
+        return "missing", None
+    except BadSignature:
+        return "invalid", None
+    if slug != site.slug:
+        return "invalid", None
+    return "ok", (utcnow() - signed_at.replace(tzinfo=None)).total_seconds()
 
 
 def validate(payload: Mapping[str, Any]) -> Draft:
@@ -71,11 +106,18 @@ def validate(payload: Mapping[str, Any]) -> Draft:
         website=fields.web_url(author, "website", "author.website"),
         text=fields.string(payload, "text", "text", max_len=cfg["MAX_TEXT_LENGTH"], required=True,
                            multiline=True) or "",
+        honeypot=_loose_string(payload.get("homepage")),
+        form_token=_loose_string(payload.get("form_token")),
     )
 
 
-def post_comment(payload: Mapping[str, Any], client_ip: str) -> Posted:
-    """Validate and store a new comment; nothing is stored when it is refused."""
+def _loose_string(value: object) -> str | None:
+    """A bot-facing field: any non-string is as good as absent, and length is capped."""
+    return value[:2000] if isinstance(value, str) else None
+
+
+def post_comment(payload: Mapping[str, Any], client_ip: str, reader_key: str | None = None) -> Posted:
+    """Validate, judge and store a new comment; nothing is stored when it is refused."""
     draft = validate(payload)
     ban = active_ban(draft.site.id, draft.email, client_ip)
     if ban is not None:
@@ -84,10 +126,11 @@ def post_comment(payload: Mapping[str, Any], client_ip: str) -> Posted:
         raise Forbidden(f"You are banned from commenting on this site{until}.{because}",
                         code="banned")
     html = sanitize.render(draft.text)
+    reader = authors.reader_hash(reader_key)
     # A concurrent first comment may create the thread under us: the unique key settles it, retry once.
     for attempt in (1, 2):
         try:
-            return _store(draft, html, client_ip)
+            return _store(draft, html, client_ip, reader)
         except IntegrityError:
             db.session.rollback()
             if attempt == 2:
@@ -95,11 +138,46 @@ def post_comment(payload: Mapping[str, Any], client_ip: str) -> Posted:
     raise AssertionError("unreachable")
 
 
-def _store(draft: Draft, html: str, client_ip: str) -> Posted:
+def _judge(draft: Draft, html: str, thread: Thread | None, client_ip: str,
+           reader: str | None, digest: str) -> tuple[CommentStatus, list[str], spam.Verdict | None]:
+    """The comment's status, the reasons a moderator will see, and the filter's verdict."""
+    site = draft.site
+    verdict = None
+    if current_app.config["SPAM_ENABLED"]:
+        token_state, elapsed = _elapsed(draft.form_token, site)
+        candidate = spam.Candidate(text=draft.text, html=html, name=draft.name, email=draft.email,
+                                   website=draft.website, honeypot=draft.honeypot,
+                                   elapsed=elapsed, token=token_state)
+        facts = authors.facts(site, thread.id if thread else None, digest, reader, draft.email,
+                              client_ip)
+        verdict = spam.assess(candidate, facts, policy(site))
+        if verdict.action == "spam":
+            return CommentStatus.SPAM, verdict.reasons, verdict
+        if verdict.action == "hold":
+            return CommentStatus.PENDING, verdict.reasons, verdict
+    if site.moderation is Moderation.PRE and not (
+            site.setting("trusted_skip_premoderation") and authors.is_trusted(site, reader)):
+        return CommentStatus.PENDING, [PRE_MODERATED], verdict
+    return CommentStatus.APPROVED, [], verdict
+
+
+def policy(site: Site) -> spam.Policy:
+    """A site's spam settings as the filter reads them."""
+    return spam.Policy(
+        hold_score=site.setting("hold_score"), spam_score=site.setting("spam_score"),
+        max_links=site.setting("max_links"), blocked_words=tuple(site.setting("blocked_words")),
+        blocked_domains=tuple(site.setting("blocked_domains")),
+        hold_first_time=site.setting("hold_first_time"), min_seconds=site.setting("min_seconds"),
+    )
+
+
+def _store(draft: Draft, html: str, client_ip: str, reader: str | None) -> Posted:
     thread = db.session.scalar(
         db.select(Thread).filter_by(site_id=draft.site.id, article_key=draft.article)
     )
     parent = _parent(draft, thread)
+    digest = authors.text_hash(draft.text)
+    status, reasons, verdict = _judge(draft, html, thread, client_ip, reader, digest)
     if thread is None:
         thread = Thread(site_id=draft.site.id, article_key=draft.article, url=draft.url,
                         title=draft.title, comment_count=0, version=0)
@@ -107,20 +185,19 @@ def _store(draft: Draft, html: str, client_ip: str) -> Posted:
         db.session.flush()
     elif thread.url is None and draft.url:
         thread.url, thread.title = draft.url, thread.title or draft.title
-    approved = draft.site.moderation is Moderation.POST
     token = secrets.token_urlsafe(32)
     comment = Comment(
         thread_id=thread.id, site_id=draft.site.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, author_name=draft.name,
         author_email=draft.email, author_website=draft.website, text=draft.text, html=html,
-        status=CommentStatus.APPROVED if approved else CommentStatus.PENDING,
-        client_ip=client_ip, edit_token_hash=hash_token(token),
-        reasons=[] if approved else [PRE_MODERATED],
+        status=status, reasons=reasons, verdict=verdict.as_json() if verdict else None,
+        client_ip=client_ip, edit_token_hash=hash_token(token), reader_hash=reader,
+        text_hash=digest,
     )
     db.session.add(comment)
     # Increments in SQL, so concurrent writers never lose a count.
     thread.version = Thread.version + 1
-    if approved:
+    if status is CommentStatus.APPROVED:
         thread.comment_count = Thread.comment_count + 1
     db.session.commit()
     return Posted(comment=comment, edit_token=token)

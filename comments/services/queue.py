@@ -14,6 +14,9 @@ from ..models import AuditEntry, Comment, CommentStatus, Moderator, Thread
 from .moderation import site_ids, visible_site
 
 T = TypeVar("T")
+# In the queue: held comments, and published ones enough readers reported.
+WAITING = db.or_(Comment.status == CommentStatus.PENDING,
+                 db.and_(Comment.flagged.is_(True), Comment.status == CommentStatus.APPROVED))
 PER_PAGE = 50
 
 
@@ -78,8 +81,8 @@ def _article(stmt: Select, article: str | None) -> Select:
 
 def pending(moderator: Moderator, site: str | None = None, article: str | None = None,
             page: int = 1, per_page: int = PER_PAGE) -> Page[Comment]:
-    """The queue: pending comments of the moderator's sites, oldest first."""
-    stmt = db.select(Comment).where(Comment.status == CommentStatus.PENDING)
+    """The queue: pending and reader-flagged comments of the moderator's sites, oldest first."""
+    stmt = db.select(Comment).where(WAITING)
     stmt = _article(_scoped(moderator, stmt, site), article)
     return _page(stmt.order_by(Comment.created_at, Comment.id), page, per_page)
 
@@ -87,7 +90,7 @@ def pending(moderator: Moderator, site: str | None = None, article: str | None =
 def pending_count(moderator: Moderator) -> int:
     """How many comments wait, on every site the moderator acts on."""
     stmt = _scoped(moderator, db.select(db.func.count(Comment.id)), None)
-    return db.session.scalar(stmt.where(Comment.status == CommentStatus.PENDING)) or 0
+    return db.session.scalar(stmt.where(WAITING)) or 0
 
 
 def search(moderator: Moderator, filters: Filters, page: int = 1,

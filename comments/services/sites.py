@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Moderation, Moderator, Site
+from ..models import SETTINGS, Moderation, Moderator, Site
 from .moderation import log_site_change
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -107,3 +107,31 @@ def any_site_allows(origin: str) -> bool:
     """True when some site lists `origin`: enough to answer a CORS preflight, which names no site."""
     sites = db.session.scalars(db.select(Site.origins)).all()
     return any(origin in origins for origins in sites)
+
+
+def parse_setting(name: str, raw: str) -> Any:
+    """A setting's value from text (CLI, forms): `true`/`false`, a whole number, or a comma list."""
+    if name not in SETTINGS:
+        raise Invalid(f"Unknown setting {name!r}; known: {', '.join(sorted(SETTINGS))}.", name)
+    kind = SETTINGS[name][0]
+    raw = raw.strip()
+    if kind is bool:
+        if raw.lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+            raise Invalid(f"{name} is true or false.", name)
+        return raw.lower() in ("true", "yes", "on", "1")
+    if kind is int:
+        if not raw.isdigit() or int(raw) > 1_000_000:
+            raise Invalid(f"{name} is a whole number.", name)
+        return int(raw)
+    return [part.strip().lower() for part in raw.split(",") if part.strip()]
+
+
+def update_settings(site: Site, *, actor: Moderator | None, values: dict[str, Any]) -> Site:
+    """Change per-site settings (already parsed), logging old and new values."""
+    changes = {name: [site.setting(name), value] for name, value in values.items()
+               if value != site.setting(name)}
+    if changes:
+        site.settings = {**site.settings, **values}
+        log_site_change(actor, site, changes)
+    db.session.commit()
+    return site

@@ -5,17 +5,20 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from .. import limits
 from ..errors import Forbidden, Invalid
+from ..extensions import limiter
 from ..models import Comment, Site
 from ..security import client_ip
-from ..services import posting, reading
+from ..services import posting, reading, reports
 from ..services.reading import Node
 from ..services.sites import any_site_allows, get_site
 from .payload import iso, json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-CORS_HEADERS = "Content-Type, Authorization, X-Comments-Reader"
+READER_HEADER = "X-Comments-Reader"
+CORS_HEADERS = f"Content-Type, Authorization, {READER_HEADER}"
 CORS_EXPOSE = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
 
 
@@ -37,20 +40,36 @@ def thread() -> Response:
             "count": view.count,
         },
         comments=[_node_json(node) for node in view.roots],
+        form_token=posting.form_token(site),
     )
 
 
 @bp.post("/comments")
+@limiter.limit(limits.post_ip, key_func=limits.ip_key)
+@limiter.limit(limits.post_email, key_func=limits.email_key, exempt_when=limits.no_email)
+@limiter.limit(limits.post_thread, key_func=limits.thread_key)
 def create_comment() -> tuple[Response, int]:
     """Post a comment or a reply."""
     payload = json_body()
     _site(payload.get("site"))
-    posted = posting.post_comment(payload, client_ip())
+    posted = posting.post_comment(payload, client_ip(), request.headers.get(READER_HEADER))
     return jsonify(
         comment=_comment_json(posted.comment),
-        status=posted.comment.status.value,
+        status=posted.public_status,
         edit_token=posted.edit_token,
     ), 201
+
+
+@bp.post("/comments/<id:comment_id>/reports")
+@limiter.limit(limits.report, key_func=limits.ip_key)
+def report_comment(comment_id: int) -> tuple[Response, int]:
+    """Report a published comment to the moderators (once per reader)."""
+    payload = json_body()
+    comment_site = reports.site_of(comment_id)
+    _site(comment_site.slug)
+    created = reports.report(comment_site, comment_id, payload, request.headers.get(READER_HEADER),
+                             client_ip())
+    return jsonify(reported=True), 201 if created else 200
 
 
 @bp.get("/counts")

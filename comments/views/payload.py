@@ -5,13 +5,32 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
+from flask import g, request
 
-from ..errors import Malformed, UnsupportedMediaType
+from ..errors import ApiError, Malformed, UnsupportedMediaType
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, read whole and checked against its declared length."""
+    """The request's JSON object, read whole and checked against its declared length (once)."""
+    if "json_body" not in g:
+        try:
+            g.json_body = _read_json()
+        except ApiError as e:
+            g.json_body = e
+    if isinstance(g.json_body, ApiError):
+        raise g.json_body
+    return g.json_body
+
+
+def cached_json() -> dict[str, Any]:
+    """The body for rate-limit keys, which run before the view: empty when it is not valid."""
+    try:
+        return json_body()
+    except ApiError:
+        return {}
+
+
+def _read_json() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
     data = request.get_data(cache=False)

@@ -1,0 +1,79 @@
+"""What the database knows about an author: identity by reader key, history, trust, duplicates."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ..extensions import db
+from ..models import Ban, Comment, CommentStatus, Site, utcnow
+from ..spam import Facts
+
+READER_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+def reader_hash(key: str | None) -> str | None:
+    """The stored form of a well-formed reader key; None for none or a malformed one."""
+    if not key or not READER_KEY_RE.match(key):
+        return None
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def text_hash(text: str) -> str:
+    """Equal for texts that differ only in case and spacing."""
+    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()
+
+
+def _count(*where: object) -> int:
+    return db.session.scalar(db.select(db.func.count(Comment.id)).where(*where)) or 0
+
+
+def facts(site: Site, thread_id: int | None, text_digest: str, reader: str | None,
+          email: str | None, ip: str) -> Facts:
+    """Duplicates, links to banned authors, and whether this is the author's first comment."""
+    same_author = [Comment.client_ip == ip]
+    if reader:
+        same_author.append(Comment.reader_hash == reader)
+    if email:
+        same_author.append(Comment.author_email == email)
+    by_author = _count(Comment.site_id == site.id, Comment.text_hash == text_digest,
+                       db.or_(*same_author))
+    threads = db.session.scalar(db.select(db.func.count(db.distinct(Comment.thread_id))).where(
+        Comment.site_id == site.id, Comment.text_hash == text_digest,
+        Comment.thread_id != (thread_id or 0))) or 0
+    identity = Comment.reader_hash == reader if reader else Comment.client_ip == ip
+    first = _count(Comment.site_id == site.id, identity,
+                   Comment.status == CommentStatus.APPROVED) == 0
+    return Facts(same_text_by_author=by_author, same_text_threads=threads,
+                 banned_link=_banned_link(site, reader, ip), first_time=first)
+
+
+def _banned_link(site: Site, reader: str | None, ip: str) -> str | None:
+    """Which of this post's identities an earlier comment shares with a banned author."""
+    now = utcnow()
+    live = db.and_(Ban.site_id == site.id, Ban.lifted_at.is_(None),
+                   db.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
+    by_email = db.select(db.func.lower(Ban.email)).where(live, Ban.email.is_not(None))
+    by_ip = db.select(Ban.ip).where(live, Ban.ip.is_not(None))
+    banned_author = db.or_(db.func.lower(Comment.author_email).in_(by_email.scalar_subquery()),
+                           Comment.client_ip.in_(by_ip.scalar_subquery()))
+    if reader and _count(Comment.site_id == site.id, Comment.reader_hash == reader, banned_author):
+        return "reader key"
+    if _count(Comment.site_id == site.id, Comment.client_ip == ip,
+              db.func.lower(Comment.author_email).in_(by_email.scalar_subquery())):
+        return "address"
+    return None
+
+
+def is_trusted(site: Site, reader: str | None) -> bool:
+    """Enough approved comments under this reader key, and none removed or marked spam."""
+    needed = site.setting("trusted_after")
+    if not reader or needed <= 0:
+        return False
+    rows = db.session.execute(
+        db.select(Comment.status, db.func.count(Comment.id))
+        .where(Comment.site_id == site.id, Comment.reader_hash == reader)
+        .group_by(Comment.status)
+    )
+    counts = {status: n for status, n in rows}
+    bad = counts.get(CommentStatus.REMOVED, 0) + counts.get(CommentStatus.SPAM, 0)
+    return bad == 0 and counts.get(CommentStatus.APPROVED, 0) >= needed
