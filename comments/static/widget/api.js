@@ -11,9 +11,18 @@ export class ApiError extends Error {
   }
 }
 
-/** The API of the comment server that served `scriptUrl`. */
-export function createApi(scriptUrl) {
+/**
+ * The API of the comment server that served `scriptUrl`. Every write carries the reader key that
+ * `readerKey()` returns, so the server can tell one reader's posts and reports from another's;
+ * reads go without it.
+ */
+export function createApi(scriptUrl, readerKey) {
   const endpoint = (path) => new URL(`api/v1/${path}`, scriptUrl);
+  const send = (path, body) => request(endpoint(path), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Comments-Reader": readerKey() },
+    body: JSON.stringify(body),
+  });
   return {
     thread(site, article) {
       const url = endpoint("threads");
@@ -21,11 +30,11 @@ export function createApi(scriptUrl) {
       return request(url);
     },
     post(comment) {
-      return request(endpoint("comments"), {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(comment),
-      });
+      return send("comments", comment);
+    },
+    /** Ask the moderators to look at a published comment. */
+    report(commentId, reason) {
+      return send(`comments/${commentId}/reports`, { reason });
     },
   };
 }

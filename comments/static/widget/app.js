@@ -4,6 +4,7 @@ import { h } from "./dom.js";
 import { countLabel } from "./format.js";
 import { createForm } from "./form.js";
 import messages from "./i18n/en.js";
+import { createReporter } from "./report.js";
 import { createStore } from "./store.js";
 import { createThread } from "./thread.js";
 
@@ -12,15 +13,18 @@ let stylesheet;
 /** Render the comments of this page into `element`, talking to the server that served `scriptUrl`. */
 export async function mount(element, scriptUrl) {
   const settings = readSettings(element);
-  const api = createApi(scriptUrl);
   const store = createStore(new URL(scriptUrl).origin);
-  const thread = createThread(messages, toggleReplyForm);
+  const api = createApi(scriptUrl, store.reader);
+  const reportButton = createReporter({ messages, store, send: api.report });
+  const thread = createThread(messages, toggleReplyForm, reportButton);
   const replyForms = new Map();
   const heading = h("h2", { className: "count", hidden: true });
   const status = h("p", { className: "status", role: "status" }, messages.loading);
   const section = h("section", { className: "comments", "aria-busy": "true" },
     heading, status, newForm(null), thread.element);
   let count = 0;
+  // The server's signed note of when this page loaded the thread, handed back with each post.
+  let formToken;
 
   const threadRequest = api.thread(settings.site, settings.article);
   const root = element.shadowRoot ?? element.attachShadow({ mode: "open" });
@@ -37,6 +41,7 @@ export async function mount(element, scriptUrl) {
   async function show(request) {
     try {
       const data = await request;
+      formToken = data.form_token;
       thread.render(data.comments);
       setCount(data.thread.count);
       status.hidden = true;
@@ -57,12 +62,14 @@ export async function mount(element, scriptUrl) {
     return createForm({ messages, author: store.author(), reply: parentId != null, onSubmit, onClose });
   }
 
-  async function submit(parentId, { name, email, text }) {
+  async function submit(parentId, { name, email, text, homepage }) {
     const result = await api.post({
       ...settings,
       ...(parentId != null && { parent_id: parentId }),
       author: email ? { name, email } : { name },
       text,
+      homepage,
+      ...(formToken && { form_token: formToken }),
     });
     store.rememberAuthor(name, email);
     store.saveEditToken(result.comment.id, result.edit_token);

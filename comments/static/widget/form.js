@@ -8,8 +8,8 @@ const FIELDS = { "author.name": "name", "author.email": "email", text: "text" };
 let formCount = 0;
 
 /**
- * A form for a new comment. `onSubmit({name, email, text})` resolves to the comment's status;
- * a reply form also gets `onClose({posted})`, which hides it (its fields stay as they are).
+ * A form for a new comment. `onSubmit({name, email, text, homepage})` resolves to the comment's
+ * status; a reply form also gets `onClose({posted})`, which hides it (its fields stay as they are).
  */
 export function createForm({ messages, author, reply = false, onSubmit, onClose }) {
   const noticeId = `notice-${++formCount}`;
@@ -19,12 +19,15 @@ export function createForm({ messages, author, reply = false, onSubmit, onClose 
     email: control("input", { name: "email", type: "email", autocomplete: "email", value: author.email ?? "" }),
     text: control("textarea", { name: "text", required: true, rows: 4 }),
   };
+  // The honeypot: out of sight, out of the Tab order and hidden from screen readers, so only bots fill it in.
+  const homepage = h("input", { name: "homepage", tabIndex: -1, autocomplete: "off" });
   const label = (text, field) => h("label", { className: "field" }, h("span", {}, text), field);
   const submitLabel = reply ? messages.submitReply : messages.submit;
   const submit = h("button", { type: "submit", className: "submit" }, submitLabel);
   const notice = h("p", { className: "notice", id: noticeId, "aria-live": "polite" });
   const form = h("form", { className: reply ? "form reply-form" : "form" },
     h("div", { className: "row" }, label(messages.name, fields.name), label(messages.email, fields.email)),
+    h("label", { className: "trap", "aria-hidden": "true" }, messages.honeypot, homepage),
     label(messages.text, fields.text),
     h("div", { className: "actions" },
       submit,
@@ -48,6 +51,7 @@ export function createForm({ messages, author, reply = false, onSubmit, onClose 
         name: fields.name.value.trim(),
         email: fields.email.value.trim(),
         text: fields.text.value,
+        homepage: homepage.value,
       });
       fields.text.value = "";
       if (status === "approved" && onClose) onClose({ posted: true });
@@ -67,16 +71,17 @@ export function createForm({ messages, author, reply = false, onSubmit, onClose 
   return form;
 }
 
-/** The words for a failed post: the server's own message when it sent one. */
-function describe(error, messages) {
+/**
+ * The words for a failed write: the server's own message when it sent one. A rate limit is told
+ * with `tooMany` (filled with the wait) or, when the server names no wait, `tooManyLater`.
+ */
+export function describe(error, messages, tooMany = messages.tooMany, tooManyLater = messages.tooManyLater) {
   if (!(error instanceof ApiError)) {
     console.error(error);
     return messages.failed;
   }
   if (error.status === 429) {
-    return error.retryAfter
-      ? format(messages.tooMany, { wait: formatWait(error.retryAfter, messages.locale) })
-      : messages.tooManyLater;
+    return error.retryAfter ? format(tooMany, { wait: formatWait(error.retryAfter, messages.locale) }) : tooManyLater;
   }
   if (error.status === 0) return messages.unreachable;
   return error.serverMessage ?? messages.failed;

@@ -5,8 +5,11 @@ import { absoluteTime, format, relativeTime } from "./format.js";
 // Replies nest this many levels deep; deeper ones line up under their parent, naming whom they answer.
 const MAX_DEPTH = 4;
 
-/** A thread view; `onReply(comment, item, button)` runs when a reader clicks a Reply button. */
-export function createThread(messages, onReply) {
+/**
+ * A thread view; `onReply(comment, item, button)` runs when a reader clicks a Reply button, and
+ * `extraButton(comment, item)` may add one more button (or null) beside it.
+ */
+export function createThread(messages, onReply, extraButton) {
   const element = h("ol", { className: "thread" });
   const nodes = new Map();
 
@@ -28,7 +31,7 @@ export function createThread(messages, onReply) {
           relativeTime(created, messages.locale)),
         replyTo && h("span", { className: "in-reply-to" }, format(messages.inReplyTo, { name: replyTo }))),
       body,
-      h("footer", {}, button)));
+      h("footer", {}, button, extraButton(data, item))));
     return item;
   }
 
