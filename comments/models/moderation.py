@@ -43,6 +43,10 @@ class Moderator(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Wants an email (batched) when comments wait in the queue.
+    notify_queue: Mapped[bool] = mapped_column(default=False)
+    # The newest queued comment already announced by email.
+    notified_up_to: Mapped[int] = mapped_column(default=0)
 
     sites: Mapped[list[Site]] = relationship(secondary=moderator_sites, lazy="selectin",
                                              order_by=Site.slug)

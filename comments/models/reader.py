@@ -1,4 +1,4 @@
-"""What readers do to comments besides writing them: reports."""
+"""What readers do to comments besides writing them: votes and reports."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,4 +21,17 @@ class Report(db.Model):
     # SHA-256 of the reader key, or of the address for readers without one.
     reporter_hash: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Vote(db.Model):
+    """A reader's vote on a comment: +1 or -1, one per reader (key, else address) and comment."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("comment_id", "voter_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    voter_hash: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

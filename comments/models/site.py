@@ -32,6 +32,10 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
     "trusted_skip_premoderation": (bool, True, "trusted authors publish at once on pre-moderated sites"),
     "report_threshold": (int, 3, "readers' reports that send a published comment back to the queue"),
     "reported_stay_visible": (bool, True, "a reported comment stays visible while it waits"),
+    "edit_window_minutes": (int, 15, "minutes an author may edit or delete their comment"),
+    "auto_close_days": (int, 0, "threads close this many days after their first comment; 0: never"),
+    "downvotes": (bool, False, "readers may down-vote as well as up-vote"),
+    "show_own_pending": (bool, True, "a reader sees their own comment awaiting moderation after a reload"),
 }
 
 

@@ -43,6 +43,8 @@ class Thread(db.Model):
     # Bumped by every write that changes what readers see: the basis of the thread's ETag.
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Closed by a moderator (or by the site's auto-close age): no new comments.
+    closed_at: Mapped[datetime | None]
 
     site = relationship("Site", lazy="joined")
 
@@ -71,6 +73,9 @@ class Comment(db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="SET NULL"), index=True
     )
+    # The top-level comment this one is under (None for top-level ones): a page of top-level
+    # comments fetches all its replies with one indexed query.
+    root_id: Mapped[int | None] = mapped_column(index=True)
     depth: Mapped[int] = mapped_column(default=0)
     author_name: Mapped[str] = mapped_column(String(64))
     # Never shown publicly: for moderators and reply emails only.
@@ -85,6 +90,10 @@ class Comment(db.Model):
     )
     # Pinned at the top of the thread by a moderator.
     featured: Mapped[bool] = mapped_column(default=False)
+    # Up-votes minus down-votes, kept with every vote.
+    score: Mapped[int] = mapped_column(default=0)
+    # The author asked for an email when a reply to this comment is published.
+    notify_replies: Mapped[bool] = mapped_column(default=False)
     # Why the comment is in the queue, in words, for moderators.
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The spam filter's decision with every rule's score, as spam.Verdict.as_json() made it.

@@ -188,7 +188,8 @@ def _store(draft: Draft, html: str, client_ip: str, reader: str | None) -> Poste
     token = secrets.token_urlsafe(32)
     comment = Comment(
         thread_id=thread.id, site_id=draft.site.id, parent_id=parent.id if parent else None,
-        depth=parent.depth + 1 if parent else 0, author_name=draft.name,
+        depth=parent.depth + 1 if parent else 0,
+        root_id=(parent.root_id or parent.id) if parent else None, author_name=draft.name,
         author_email=draft.email, author_website=draft.website, text=draft.text, html=html,
         status=status, reasons=reasons, verdict=verdict.as_json() if verdict else None,
         client_ip=client_ip, edit_token_hash=hash_token(token), reader_hash=reader,
