@@ -39,8 +39,9 @@ class Defaults:
     RATELIMIT_POST = "5 per minute; 30 per hour; 200 per day"
     RATELIMIT_POST_EMAIL = "5 per minute; 50 per day"
     RATELIMIT_POST_THREAD = "30 per minute"
-    # Reports per client address.
+    # Reports and votes per client address.
     RATELIMIT_REPORT = "10 per minute; 50 per day"
+    RATELIMIT_VOTE = "30 per minute; 500 per day"
     # Failed moderator logins allowed per client address and per account.
     RATELIMIT_LOGIN_IP = "10 per minute; 50 per hour"
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute; 20 per hour"

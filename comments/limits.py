@@ -33,6 +33,11 @@ def report() -> str:
     return _setting("RATELIMIT_REPORT")
 
 
+def vote() -> str:
+    """Votes one client address may cast."""
+    return _setting("RATELIMIT_VOTE")
+
+
 def login_ip() -> str:
     """Failed moderator logins allowed per client address."""
     return _setting("RATELIMIT_LOGIN_IP")

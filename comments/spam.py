@@ -28,7 +28,7 @@ class Candidate:
     honeypot: str | None
     # Seconds between the form's timing token and the post; None without a valid token.
     elapsed: float | None
-    # "ok", "missing" or "invalid": the state of the widget's timing token.
+    # "ok", "missing" or "invalid": the state of the widget's timing token ("edit" for edits).
     token: str
 
 

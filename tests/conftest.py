@@ -18,25 +18,43 @@ from comments.services.sites import create_site
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 USE_POSTGRES = POSTGRES_URL.startswith("postgres")
+# Each run gets a schema of its own, so two runs against one database never meet.
+RUN_SCHEMA = f"test_run_{os.getpid()}"
+
+
+def schema_url(url: str, schema: str) -> str:
+    """`url` with every connection's search_path set to `schema`."""
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(scope="session")
 def _postgres_schema() -> Iterator[None]:
     """On PostgreSQL, build the schema once per run; tests then empty the tables."""
-    if USE_POSTGRES:
-        app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": POSTGRES_URL})
-        with app.app_context():
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-            db.create_all()
-            db.engine.dispose()
-    yield
+    if not USE_POSTGRES:
+        yield
+        return
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {RUN_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {RUN_SCHEMA}"))
+    app = create_app({"TESTING": True, "SECRET_KEY": "test",
+                      "SQLALCHEMY_DATABASE_URI": schema_url(POSTGRES_URL, RUN_SCHEMA)})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    try:
+        yield
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {RUN_SCHEMA} CASCADE"))
+        admin.dispose()
 
 
 def database_url(tmp_path: Path) -> str:
     """The database a test runs on: PostgreSQL when DATABASE_URL says so, else a new SQLite file."""
-    return POSTGRES_URL if USE_POSTGRES else f"sqlite:///{tmp_path / 'comments.sqlite3'}"
+    if USE_POSTGRES:
+        return schema_url(POSTGRES_URL, RUN_SCHEMA)
+    return f"sqlite:///{tmp_path / 'comments.sqlite3'}"
 
 
 def make_app(tmp_path: Path, **overrides: Any) -> Flask:

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from comments import create_app
 from comments.extensions import MIGRATIONS, db
 
-from .conftest import POSTGRES_URL, USE_POSTGRES
+from .conftest import POSTGRES_URL, USE_POSTGRES, schema_url
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def empty_db_app(tmp_path: Path) -> Iterator[Flask]:
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    url = schema_url(POSTGRES_URL, schema)
     try:
         yield create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": url})
     finally:

@@ -18,6 +18,11 @@ def reader_hash(key: str | None) -> str | None:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def actor_hash(reader_key: str | None, client_ip: str) -> str:
+    """Who votes or reports: the reader key when there is one, else the address."""
+    return reader_hash(reader_key) or hashlib.sha256(f"ip:{client_ip}".encode()).hexdigest()
+
+
 def text_hash(text: str) -> str:
     """Equal for texts that differ only in case and spacing."""
     return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()
@@ -28,20 +33,23 @@ def _count(*where: object) -> int:
 
 
 def facts(site: Site, thread_id: int | None, text_digest: str, reader: str | None,
-          email: str | None, ip: str) -> Facts:
+          email: str | None, ip: str, exclude: int | None = None) -> Facts:
     """Duplicates, links to banned authors, and whether this is the author's first comment."""
+    if exclude is not None:
+        site_rows = db.and_(Comment.site_id == site.id, Comment.id != exclude)
+    else:
+        site_rows = Comment.site_id == site.id
     same_author = [Comment.client_ip == ip]
     if reader:
         same_author.append(Comment.reader_hash == reader)
     if email:
         same_author.append(Comment.author_email == email)
-    by_author = _count(Comment.site_id == site.id, Comment.text_hash == text_digest,
-                       db.or_(*same_author))
+    by_author = _count(site_rows, Comment.text_hash == text_digest, db.or_(*same_author))
     threads = db.session.scalar(db.select(db.func.count(db.distinct(Comment.thread_id))).where(
-        Comment.site_id == site.id, Comment.text_hash == text_digest,
+        site_rows, Comment.text_hash == text_digest,
         Comment.thread_id != (thread_id or 0))) or 0
     identity = Comment.reader_hash == reader if reader else Comment.client_ip == ip
-    first = _count(Comment.site_id == site.id, identity,
+    first = _count(site_rows, identity,
                    Comment.status == CommentStatus.APPROVED) == 0
     return Facts(same_text_by_author=by_author, same_text_threads=threads,
                  banned_link=_banned_link(site, reader, ip), first_time=first)

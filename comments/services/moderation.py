@@ -215,6 +215,20 @@ def active_ban(site_id: int, email: str | None, ip: str | None,
         db.or_(Ban.expires_at.is_(None), Ban.expires_at > now)).limit(1))
 
 
+def set_closed(moderator: Moderator, thread_id: int, closed: bool) -> Thread:
+    """Close a thread to new comments, or open it again."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound("No such thread.")
+    require_site(moderator, thread.site_id)
+    thread.closed_at = utcnow() if closed else None
+    thread.version = Thread.version + 1
+    _log(moderator, thread.site_id, "close_thread" if closed else "open_thread",
+         detail={"thread": thread.id, "article": thread.article_key})
+    db.session.commit()
+    return thread
+
+
 def log_site_change(moderator: Moderator | None, site: Site, changes: dict[str, Any]) -> None:
     """Record an administrative change of a site (the caller commits)."""
     _log(moderator, site.id, "site_update", detail=changes)

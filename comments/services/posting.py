@@ -15,7 +15,7 @@ from .. import sanitize, spam
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderation, Site, Thread, utcnow
-from . import authors, fields
+from . import authors, fields, reading
 from .moderation import active_ban
 from .sites import get_site, url_origin
 
@@ -119,6 +119,8 @@ def _loose_string(value: object) -> str | None:
 def post_comment(payload: Mapping[str, Any], client_ip: str, reader_key: str | None = None) -> Posted:
     """Validate, judge and store a new comment; nothing is stored when it is refused."""
     draft = validate(payload)
+    if reading.is_closed(reading.find_thread(draft.site, draft.article)):
+        raise Forbidden("Comments are closed on this article.", code="thread_closed")
     ban = active_ban(draft.site.id, draft.email, client_ip)
     if ban is not None:
         until = f" until {ban.expires_at:%Y-%m-%d %H:%M} UTC" if ban.expires_at else ""
@@ -138,8 +140,21 @@ def post_comment(payload: Mapping[str, Any], client_ip: str, reader_key: str | N
     raise AssertionError("unreachable")
 
 
+Judgement = tuple[CommentStatus, list[str], spam.Verdict | None]
+
+
+def _verdict(site: Site, candidate: spam.Candidate, facts: spam.Facts) -> Judgement:
+    """The filter's decision: held or kept with its reasons, or approved as far as it goes."""
+    verdict = spam.assess(candidate, facts, policy(site))
+    if verdict.action == "spam":
+        return CommentStatus.SPAM, verdict.reasons, verdict
+    if verdict.action == "hold":
+        return CommentStatus.PENDING, verdict.reasons, verdict
+    return CommentStatus.APPROVED, [], verdict
+
+
 def _judge(draft: Draft, html: str, thread: Thread | None, client_ip: str,
-           reader: str | None, digest: str) -> tuple[CommentStatus, list[str], spam.Verdict | None]:
+           reader: str | None, digest: str) -> Judgement:
     """The comment's status, the reasons a moderator will see, and the filter's verdict."""
     site = draft.site
     verdict = None
@@ -150,15 +165,28 @@ def _judge(draft: Draft, html: str, thread: Thread | None, client_ip: str,
                                    elapsed=elapsed, token=token_state)
         facts = authors.facts(site, thread.id if thread else None, digest, reader, draft.email,
                               client_ip)
-        verdict = spam.assess(candidate, facts, policy(site))
-        if verdict.action == "spam":
-            return CommentStatus.SPAM, verdict.reasons, verdict
-        if verdict.action == "hold":
-            return CommentStatus.PENDING, verdict.reasons, verdict
+        status, reasons, verdict = _verdict(site, candidate, facts)
+        if status is not CommentStatus.APPROVED:
+            return status, reasons, verdict
     if site.moderation is Moderation.PRE and not (
             site.setting("trusted_skip_premoderation") and authors.is_trusted(site, reader)):
         return CommentStatus.PENDING, [PRE_MODERATED], verdict
     return CommentStatus.APPROVED, [], verdict
+
+
+def judge_text(comment: Comment, text: str, html: str, client_ip: str,
+               reader: str | None) -> Judgement:
+    """The filter's view of an edited text (the timing rule does not apply to edits)."""
+    if not current_app.config["SPAM_ENABLED"]:
+        return CommentStatus.APPROVED, [], None
+    site = comment.thread.site
+    candidate = spam.Candidate(text=text, html=html, name=comment.author_name,
+                               email=comment.author_email, website=comment.author_website,
+                               honeypot=None, elapsed=None, token="edit")
+    digest = authors.text_hash(text)
+    facts = authors.facts(site, comment.thread_id, digest, reader, comment.author_email, client_ip,
+                          exclude=comment.id)
+    return _verdict(site, candidate, facts)
 
 
 def policy(site: Site) -> spam.Policy:

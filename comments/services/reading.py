@@ -1,14 +1,22 @@
 """Reading threads and counts in a constant number of queries, whatever their size."""
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import aliased
+
+from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Comment, CommentStatus, Site, Thread
+from ..models import Comment, CommentStatus, Site, Thread, utcnow
 
-SORTS = ("oldest", "newest")
+SORTS = ("oldest", "newest", "top")
 
 
 @dataclass
@@ -29,10 +37,11 @@ class Node:
 
 @dataclass
 class ThreadView:
-    """A thread as readers see it: None for an article nobody has commented on yet."""
+    """A page of a thread as readers see it; `thread` is None before the first comment."""
 
     thread: Thread | None
     roots: list[Node]
+    next_cursor: str | None = None
 
     @property
     def count(self) -> int:
@@ -45,42 +54,110 @@ def find_thread(site: Site, article: str) -> Thread | None:
     return db.session.scalar(db.select(Thread).filter_by(site_id=site.id, article_key=article))
 
 
-def thread_tree(site: Site, article: str, sort: str = "oldest") -> ThreadView:
-    """The visible tree of a thread: two queries, then assembly in memory."""
-    thread = find_thread(site, article)
+def is_closed(thread: Thread | None) -> bool:
+    """Closed by a moderator, or older than the site's auto-close age."""
+    if thread is None:
+        return False
+    if thread.closed_at is not None:
+        return True
+    days = thread.site.setting("auto_close_days")
+    return days > 0 and thread.created_at + timedelta(days=days) <= utcnow()
+
+
+def _shown_root() -> ColumnElement[bool]:
+    """A top-level comment readers see: approved, or standing in for an approved reply."""
+    reply = aliased(Comment)
+    visible_reply = db.select(reply.id).where(reply.root_id == Comment.id,
+                                              reply.status == CommentStatus.APPROVED).exists()
+    return db.or_(Comment.status == CommentStatus.APPROVED, visible_reply)
+
+
+def _order(stmt: Select, sort: str) -> Select:
+    if sort == "newest":
+        return stmt.order_by(Comment.created_at.desc(), Comment.id.desc())
+    if sort == "top":
+        return stmt.order_by(Comment.score.desc(), Comment.created_at, Comment.id)
+    return stmt.order_by(Comment.created_at, Comment.id)
+
+
+def _cursor_key(comment: Comment, sort: str) -> list[Any]:
+    key: list[Any] = [sort, comment.created_at.isoformat(), comment.id]
+    return key + [comment.score] if sort == "top" else key
+
+
+def _encode(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _after(cursor: str, sort: str) -> ColumnElement[bool]:
+    """Rows after the cursor in this sort order; Invalid for a cursor that is not ours."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        kind, created, last_id = key[0], datetime.fromisoformat(key[1]), int(key[2])
+        score = int(key[3]) if sort == "top" else 0
+    except (ValueError, TypeError, IndexError, KeyError, binascii.Error, UnicodeDecodeError,
+            RecursionError):
+        raise Invalid("'cursor' is not one this API gave out.", "cursor") from None
+    if kind != sort:
+        raise Invalid("'cursor' belongs to another sort order.", "cursor")
+    later = db.or_(Comment.created_at > created,
+                   db.and_(Comment.created_at == created, Comment.id > last_id))
+    if sort == "newest":
+        return db.or_(Comment.created_at < created,
+                      db.and_(Comment.created_at == created, Comment.id < last_id))
+    if sort == "top":
+        return db.or_(Comment.score < score, db.and_(Comment.score == score, later))
+    return later
+
+
+def thread_tree(site: Site, article: str, sort: str = "oldest", limit: int | None = None,
+                cursor: str | None = None, root: int | None = None,
+                thread: Thread | None = None) -> ThreadView:
+    """A page of top-level comments (featured first on the first page) with all their replies."""
+    thread = thread or find_thread(site, article)
     if thread is None:
         return ThreadView(None, [])
-    rows = db.session.scalars(
-        db.select(Comment)
-        .where(Comment.thread_id == thread.id, Comment.status != CommentStatus.SPAM)
+    base = db.select(Comment).where(Comment.thread_id == thread.id, Comment.parent_id.is_(None),
+                                    _shown_root())
+    featured: list[Comment] = []
+    if root is not None:
+        page = list(db.session.scalars(base.where(Comment.id == root)))
+        if not page:
+            raise NotFound("No such top-level comment in this thread.", "root")
+        more = False
+    else:
+        if cursor is None:
+            featured = list(db.session.scalars(_order(base.where(Comment.featured.is_(True),
+                                                                 Comment.status == CommentStatus.APPROVED), sort)))
+        stmt = base.where(db.not_(db.and_(Comment.featured.is_(True),
+                                          Comment.status == CommentStatus.APPROVED)))
+        if cursor is not None:
+            stmt = stmt.where(_after(cursor, sort))
+        stmt = _order(stmt, sort)
+        rows = list(db.session.scalars(stmt.limit(limit + 1) if limit else stmt))
+        more = bool(limit) and len(rows) > (limit or 0)
+        page = rows[:limit] if limit else rows
+    tops = featured + page
+    replies = db.session.scalars(
+        db.select(Comment).where(Comment.root_id.in_([c.id for c in tops]))
         .order_by(Comment.created_at, Comment.id)
-    ).all()
-    roots = _assemble(rows)
-    if sort == "newest":
-        roots.reverse()
-    # Featured comments are pinned above the rest, in the same order among themselves.
-    roots.sort(key=lambda node: not (node.visible and node.comment is not None
-                                     and node.comment.featured))
-    return ThreadView(thread, roots)
+    ).all() if tops else []
+    roots = _assemble(tops, replies)
+    next_cursor = _encode(_cursor_key(page[-1], sort)) if more and page else None
+    return ThreadView(thread, roots, next_cursor)
 
 
-def _assemble(rows: Sequence[Comment]) -> list[Node]:
-    """Nest rows (oldest first) under their parents and keep only what readers may see."""
-    nodes: dict[int, Node] = {}
-    roots: list[Node] = []
-    for row in rows:
+def _assemble(tops: Sequence[Comment], replies: Sequence[Comment]) -> list[Node]:
+    """Nest replies (oldest first) under their parents and keep only what readers may see."""
+    nodes: dict[int, Node] = {c.id: Node(c.id, c, c.status, c.created_at) for c in tops}
+    roots = [nodes[c.id] for c in tops]
+    for row in replies:
         nodes[row.id] = Node(row.id, row, row.status, row.created_at)
-    for row in rows:
-        node = nodes[row.id]
-        if row.parent_id is None:
-            roots.append(node)
-        elif row.parent_id in nodes:
-            nodes[row.parent_id].replies.append(node)
-        else:
-            # The parent is hidden from this query (spam): stand in a placeholder for it.
-            holder = Node(row.parent_id, None, CommentStatus.REMOVED, None, [node])
-            nodes[row.parent_id] = holder
-            roots.append(holder)
+    for row in replies:
+        # A parent erased outright leaves its replies under the top-level comment.
+        parent = nodes.get(row.parent_id or 0) or nodes.get(row.root_id or 0)
+        if parent is not None:
+            parent.replies.append(nodes[row.id])
     return _prune(roots)
 
 
@@ -103,3 +180,17 @@ def counts(site: Site, articles: Sequence[str]) -> dict[str, int]:
     )
     found = {key: count for key, count in rows}
     return {article: found.get(article, 0) for article in articles}
+
+
+def place(comment: Comment) -> tuple[list[int], int]:
+    """A comment's ancestors (top-level first) and its top-level comment: one query."""
+    if comment.parent_id is None:
+        return [], comment.id
+    rows = db.session.execute(db.select(Comment.id, Comment.parent_id).where(
+        db.or_(Comment.root_id == comment.root_id, Comment.id == comment.root_id)))
+    parents = {cid: parent for cid, parent in rows}
+    chain, current = [], comment.parent_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return list(reversed(chain)), comment.root_id or comment.id

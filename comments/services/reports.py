@@ -1,7 +1,6 @@
 """Readers' reports: one per reader and comment; enough of them send a comment back to the queue."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,15 +10,10 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Report, Site
 from . import fields
-from .authors import reader_hash
+from .authors import actor_hash
 from .moderation import bump_threads
 
 FLAGGED = "flagged by readers"
-
-
-def _reporter(reader_key: str | None, client_ip: str) -> str:
-    """Who reports: the reader key when there is one, else the address."""
-    return reader_hash(reader_key) or hashlib.sha256(f"ip:{client_ip}".encode()).hexdigest()
 
 
 def site_of(comment_id: int) -> Site:
@@ -37,7 +31,7 @@ def report(site: Site, comment_id: int, payload: Mapping[str, Any], reader_key: 
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.site_id != site.id or comment.status is not CommentStatus.APPROVED:
         raise NotFound("There is no published comment with that id here.", "comment")
-    db.session.add(Report(comment_id=comment.id, reporter_hash=_reporter(reader_key, client_ip),
+    db.session.add(Report(comment_id=comment.id, reporter_hash=actor_hash(reader_key, client_ip),
                           reason=reason))
     try:
         db.session.flush()

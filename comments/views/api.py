@@ -6,11 +6,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from .. import limits
-from ..errors import Forbidden, Invalid
-from ..extensions import limiter
-from ..models import Comment, Site
+from ..errors import Forbidden, Invalid, NotFound
+from ..extensions import db, limiter
+from ..models import Comment, CommentStatus, Site
 from ..security import client_ip
-from ..services import posting, reading, reports
+from ..services import editing, posting, reading, reports, votes
+from ..services.fields import MAX_ID
 from ..services.reading import Node
 from ..services.sites import any_site_allows, get_site
 from .payload import iso, json_body
@@ -24,24 +25,42 @@ CORS_EXPOSE = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimi
 
 @bp.get("/threads")
 def thread() -> Response:
-    """The visible, nested thread of an article (an empty one when nobody has commented yet)."""
+    """A page of an article's visible, nested thread (empty when nobody has commented yet)."""
     site = _site(request.args.get("site"))
     article = _article_arg()
     sort = request.args.get("sort", "oldest")
     if sort not in reading.SORTS:
         raise Invalid(f"'sort' must be one of: {', '.join(reading.SORTS)}.", "sort")
-    view = reading.thread_tree(site, article, sort)
-    thread = view.thread
-    return jsonify(
+    limit = _int_arg("limit", 50, 1, 100)
+    root = _int_arg("root", None, 1, MAX_ID)
+    cursor = request.args.get("cursor") or None
+    found = reading.find_thread(site, article)
+    # The version moves with every write that changes what readers see: a cheap revalidation.
+    etag = f"t{found.id}.{found.version}" if found else "none"
+    etag += f".{sort}.{limit}.{cursor or ''}.{root or ''}"
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.set_etag(etag, weak=True)
+        return response
+    view = reading.thread_tree(site, article, sort, limit=limit, cursor=cursor, root=root,
+                               thread=found)
+    response = jsonify(
         thread={
             "article": article,
-            "url": thread.url if thread else None,
-            "title": thread.title if thread else None,
+            "url": found.url if found else None,
+            "title": found.title if found else None,
             "count": view.count,
+            "closed": reading.is_closed(found),
+            "downvotes": site.setting("downvotes"),
+            "edit_window": site.setting("edit_window_minutes") * 60,
         },
         comments=[_node_json(node) for node in view.roots],
+        next_cursor=view.next_cursor,
         form_token=posting.form_token(site),
     )
+    response.set_etag(etag, weak=True)
+    response.cache_control.no_cache = True
+    return response
 
 
 @bp.post("/comments")
@@ -58,6 +77,49 @@ def create_comment() -> tuple[Response, int]:
         status=posted.public_status,
         edit_token=posted.edit_token,
     ), 201
+
+
+@bp.get("/comments/<id:comment_id>")
+def comment(comment_id: int) -> Response:
+    """One comment and its place (thread, ancestors) for deep links; the owner sees it pending."""
+    found = reading_comment(comment_id, _bearer())
+    _site(found.thread.site.slug)
+    ancestors, root_id = reading.place(found)
+    shape = _comment_json(found)
+    if found.status is CommentStatus.SPAM:
+        shape["status"] = "pending"
+    return jsonify(comment=shape, ancestors=ancestors, root_id=root_id,
+                   thread={"article": found.thread.article_key, "url": found.thread.url,
+                           "title": found.thread.title})
+
+
+@bp.patch("/comments/<id:comment_id>")
+def edit_comment(comment_id: int) -> Response:
+    """Change an own comment's text within the edit window."""
+    payload = json_body()
+    _site(reports.site_of(comment_id).slug)
+    edited = editing.edit_comment(comment_id, _bearer(), payload, client_ip(),
+                                  request.headers.get(READER_HEADER))
+    status = "pending" if edited.status is CommentStatus.SPAM else edited.status.value
+    return jsonify(comment=_comment_json(edited), status=status)
+
+
+@bp.delete("/comments/<id:comment_id>")
+def delete_comment(comment_id: int) -> Response:
+    """Delete an own comment within the edit window."""
+    _site(reports.site_of(comment_id).slug)
+    editing.delete_comment(comment_id, _bearer())
+    return jsonify(deleted=True)
+
+
+@bp.post("/comments/<id:comment_id>/votes")
+@limiter.limit(limits.vote, key_func=limits.ip_key)
+def vote(comment_id: int) -> Response:
+    """Vote a comment up (1), down (-1, where the site allows it), or take the vote back (0)."""
+    payload = json_body()
+    _site(reports.site_of(comment_id).slug)
+    score, value = votes.vote(comment_id, payload, request.headers.get(READER_HEADER), client_ip())
+    return jsonify(score=score, value=value)
 
 
 @bp.post("/comments/<id:comment_id>/reports")
@@ -100,6 +162,34 @@ def _site(slug: object) -> Site:
     return site
 
 
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Invalid(f"'{name}' is a whole number from {low} to {high}.", name)
+    return int(raw)
+
+
+def reading_comment(comment_id: int, token: str | None) -> Comment:
+    """A published comment, or the caller's own held one when the site shows those."""
+    found = db.session.get(Comment, comment_id)
+    if found is None:
+        raise NotFound("There is no such comment.", "comment")
+    if found.status is CommentStatus.APPROVED:
+        return found
+    own = found.status in (CommentStatus.PENDING, CommentStatus.SPAM) and token is not None \
+        and found.thread.site.setting("show_own_pending")
+    if own:
+        return editing.owned(comment_id, token)
+    raise NotFound("There is no such comment.", "comment")
+
+
 def _article_arg() -> str:
     article = request.args.get("article", "")
     if not article or len(article) > 512:
@@ -117,6 +207,8 @@ def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None)
         "created_at": iso(comment.created_at),
         "status": comment.status.value,
         "featured": comment.featured,
+        "score": comment.score,
+        "edited_at": iso(comment.edited_at),
         "replies": replies or [],
     }
 
@@ -133,6 +225,8 @@ def _node_json(node: Node) -> dict[str, Any]:
         "created_at": iso(node.created_at),
         "status": "deleted" if node.status.value == "deleted" else "removed",
         "featured": False,
+        "score": 0,
+        "edited_at": None,
         "replies": replies,
     }
 

@@ -52,7 +52,8 @@ def _comment_json(c: Comment, parent: Comment | None = None,
     return {
         "id": c.id, "status": c.status.value, "featured": c.featured, "reasons": c.reasons,
         "site": c.thread.site.slug,
-        "thread": {"article": c.thread.article_key, "url": c.thread.url, "title": c.thread.title},
+        "thread": {"id": c.thread_id, "article": c.thread.article_key, "url": c.thread.url,
+                   "title": c.thread.title},
         "parent": {"id": parent.id, "author": parent.author_name, "excerpt": excerpt(parent.html)}
         if parent else None,
         "author": {"name": c.author_name, "email": c.author_email, "website": c.author_website,
@@ -122,6 +123,17 @@ def act() -> Response:
     done = moderation.apply(g.moderator, ids, action, reason)
     return jsonify(comments=[{"id": c.id, "status": c.status.value, "featured": c.featured}
                              for c in done])
+
+
+@bp.post("/threads/<id:thread_id>")
+def thread(thread_id: int) -> Response:
+    """`{"closed": true|false}`: close a thread to new comments, or open it again."""
+    closed = json_body().get("closed")
+    if not isinstance(closed, bool):
+        raise Invalid("'closed' is true or false.", "closed")
+    found = moderation.set_closed(g.moderator, thread_id, closed)
+    return jsonify(thread={"id": found.id, "article": found.article_key,
+                           "closed": found.closed_at is not None})
 
 
 @bp.get("/bans")

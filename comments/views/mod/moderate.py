@@ -105,6 +105,15 @@ def _back(acted: list[int]) -> str:
     return target
 
 
+@bp.post("/threads/<id:thread_id>/<any(close, open):change>")
+def close_thread(thread_id: int, change: str) -> Response:
+    """Close a thread to new comments, or open it again."""
+    thread = moderation.set_closed(g.moderator, thread_id, change == "close")
+    flash(f"{'Closed' if change == 'close' else 'Opened'} comments on {thread.title or thread.article_key}.")
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/mod/") else url_for("mod.moderate.queue_page"))
+
+
 @bp.get("/comments/<id:comment_id>/ban")
 def ban_form(comment_id: int) -> str:
     """The ban form, filled in from a comment's author."""
