@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from .errors import ApiError
 from .extensions import db
 from .models import SETTINGS, LabelledExample, Moderation, Role, Site
-from .services import accounts, sites
+from .services import accounts, sites, sso
 
 group = AppGroup("comments", help="Manage the comment service.")
 
@@ -45,8 +45,10 @@ def create_site(slug: str, name: str, origins: tuple[str, ...], moderation: str,
               help="Replace the allowed origins (repeatable).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A per-site setting (repeatable); `comments settings` lists them.")
+@click.option("--sso-secret", type=click.Choice(["rotate", "off"]),
+              help="rotate: make a new single sign-on signing secret (printed once); off: stop SSO.")
 def set_site(slug: str, moderation: str | None, name: str | None,
-             origins: tuple[str, ...], settings: tuple[str, ...]) -> None:
+             origins: tuple[str, ...], settings: tuple[str, ...], sso_secret: str | None) -> None:
     """Change the settings of site SLUG (logged like a moderator's change)."""
     try:
         site = sites.get_site(slug)
@@ -63,6 +65,12 @@ def set_site(slug: str, moderation: str | None, name: str | None,
         raise click.ClickException(e.message) from None
     click.echo(f"Site {site.slug!r}: moderation {site.moderation.value}, "
                f"origins {', '.join(site.origins)}.")
+    if sso_secret == "rotate":
+        click.echo(f"Single sign-on secret (sign readers' tokens with it; shown once): "
+                   f"{sso.rotate_secret(site)}")
+    elif sso_secret == "off":
+        sso.disable(site)
+        click.echo("Single sign-on is off.")
     for key in values:
         click.echo(f"  {key} = {site.setting(key)}")
 

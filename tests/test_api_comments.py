@@ -32,7 +32,8 @@ def test_post_creates_thread_and_approved_comment(app: Flask, client: FlaskClien
     assert len(body["edit_token"]) >= 32
     comment = body["comment"]
     assert comment["html"].strip() == "<p>Hello <em>world</em></p>"
-    assert comment["author"] == {"name": "Ada", "website": "https://ada.example"}
+    assert comment["author"] == {"name": "Ada", "website": "https://ada.example", "verified": False,
+                                 "avatar": None}
     assert comment["parent_id"] is None and comment["replies"] == []
     assert comment["created_at"].endswith("Z")
     assert "email" not in json.dumps(body)

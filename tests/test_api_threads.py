@@ -69,7 +69,8 @@ def test_thread_nests_replies_to_any_depth(client: FlaskClient) -> None:
     assert top[0]["replies"][0]["replies"][0]["parent_id"] == a1
     assert set(top[0]) == {"id", "parent_id", "author", "html", "created_at", "status", "featured",
                            "score", "edited_at", "replies"}
-    assert top[0]["author"] == {"name": "Ada", "website": "https://ada.example"}
+    assert top[0]["author"] == {"name": "Ada", "website": "https://ada.example", "verified": False,
+                                "avatar": None}
 
 
 def test_sort_newest_reverses_top_level_only(client: FlaskClient) -> None:

@@ -89,6 +89,8 @@ class Ban(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     email: Mapped[str | None] = mapped_column(String(254))
     ip: Mapped[str | None] = mapped_column(String(45))
+    # A single sign-on identity (the site's `sub` for the reader).
+    identity: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # None: for good.

@@ -55,6 +55,8 @@ class Site(db.Model):
         default=Moderation.POST,
     )
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The HS256 secret the site signs its readers' single sign-on tokens with; None: no SSO.
+    sso_secret: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def setting(self, name: str) -> Any:

@@ -62,6 +62,7 @@ class Comment(db.Model):
         Index("ix_comments_site_id_author_email", "site_id", "author_email"),
         Index("ix_comments_site_id_client_ip", "site_id", "client_ip"),
         Index("ix_comments_site_id_reader_hash", "site_id", "reader_hash"),
+        Index("ix_comments_site_id_sso_id", "site_id", "sso_id"),
         # Duplicate detection: the same text on a site.
         Index("ix_comments_site_id_text_hash", "site_id", "text_hash"),
     )
@@ -81,6 +82,9 @@ class Comment(db.Model):
     # Never shown publicly: for moderators and reply emails only.
     author_email: Mapped[str | None] = mapped_column(String(254))
     author_website: Mapped[str | None] = mapped_column(String(512))
+    # The site's own id for a reader who signed in through single sign-on (the token's `sub`).
+    sso_id: Mapped[str | None] = mapped_column(String(200))
+    author_avatar: Mapped[str | None] = mapped_column(String(512))
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     status: Mapped[CommentStatus] = mapped_column(

@@ -33,7 +33,8 @@ def _count(*where: object) -> int:
 
 
 def facts(site: Site, thread_id: int | None, text_digest: str, reader: str | None,
-          email: str | None, ip: str, exclude: int | None = None) -> Facts:
+          email: str | None, ip: str, exclude: int | None = None,
+          identity: str | None = None) -> Facts:
     """Duplicates, links to banned authors, and whether this is the author's first comment."""
     if exclude is not None:
         site_rows = db.and_(Comment.site_id == site.id, Comment.id != exclude)
@@ -44,12 +45,17 @@ def facts(site: Site, thread_id: int | None, text_digest: str, reader: str | Non
         same_author.append(Comment.reader_hash == reader)
     if email:
         same_author.append(Comment.author_email == email)
+    if identity:
+        same_author.append(Comment.sso_id == identity)
     by_author = _count(site_rows, Comment.text_hash == text_digest, db.or_(*same_author))
     threads = db.session.scalar(db.select(db.func.count(db.distinct(Comment.thread_id))).where(
         site_rows, Comment.text_hash == text_digest,
         Comment.thread_id != (thread_id or 0))) or 0
-    identity = Comment.reader_hash == reader if reader else Comment.client_ip == ip
-    first = _count(site_rows, identity,
+    if identity:
+        author = Comment.sso_id == identity
+    else:
+        author = Comment.reader_hash == reader if reader else Comment.client_ip == ip
+    first = _count(site_rows, author,
                    Comment.status == CommentStatus.APPROVED) == 0
     return Facts(same_text_by_author=by_author, same_text_threads=threads,
                  banned_link=_banned_link(site, reader, ip), first_time=first)
@@ -72,14 +78,15 @@ def _banned_link(site: Site, reader: str | None, ip: str) -> str | None:
     return None
 
 
-def is_trusted(site: Site, reader: str | None) -> bool:
-    """Enough approved comments under this reader key, and none removed or marked spam."""
+def is_trusted(site: Site, reader: str | None, identity: str | None = None) -> bool:
+    """Enough approved comments under this sign-in identity (else reader key), none removed or spam."""
     needed = site.setting("trusted_after")
-    if not reader or needed <= 0:
+    if not (identity or reader) or needed <= 0:
         return False
+    author = Comment.sso_id == identity if identity else Comment.reader_hash == reader
     rows = db.session.execute(
         db.select(Comment.status, db.func.count(Comment.id))
-        .where(Comment.site_id == site.id, Comment.reader_hash == reader)
+        .where(Comment.site_id == site.id, author)
         .group_by(Comment.status)
     )
     counts = {status: n for status, n in rows}

@@ -135,36 +135,42 @@ def _log(moderator: Moderator | None, site_id: int | None, action: str, *,
 
 
 def ban(moderator: Moderator, site: Site, *, email: str | None, ip: str | None,
-        reason: str | None, days: int | None, remove_pending: bool = False) -> Ban:
-    """Ban an author from a site by email, address or both; optionally remove their pending comments."""
+        reason: str | None, days: int | None, remove_pending: bool = False,
+        identity: str | None = None) -> Ban:
+    """Ban an author from a site by email, address, sign-in identity or several; optionally remove
+    their pending comments."""
     require_site(moderator, site.id)
     email = (email or "").strip().lower() or None
     ip = (ip or "").strip() or None
-    if email is None and ip is None:
-        raise Invalid("Ban by email, by address, or both.", "email")
+    identity = (identity or "").strip() or None
+    if email is None and ip is None and identity is None:
+        raise Invalid("Ban by email, by address, by sign-in identity, or several.", "email")
     if days is not None and not 1 <= days <= 36500:
         raise Invalid("A ban lasts 1 to 36500 days, or for good.", "days")
     if email is not None:
         account = db.session.scalar(db.select(Moderator).filter_by(email=email))
         if account is not None and (account.role is Role.ADMIN or not moderator.is_admin):
             raise Forbidden("That address belongs to a moderation account; it cannot be banned here.")
-    existing = active_ban(site.id, email, ip)
-    if existing is not None and existing.email == email and existing.ip == ip:
+    existing = active_ban(site.id, email, ip, identity)
+    if existing is not None and (existing.email, existing.ip, existing.identity) == (email, ip, identity):
         raise Conflict(f"This author is already banned here (ban #{existing.id}); lift it to change it.")
-    entry = Ban(site_id=site.id, email=email, ip=ip, reason=_reason(reason),
+    entry = Ban(site_id=site.id, email=email, ip=ip, identity=identity, reason=_reason(reason),
                 created_by_id=moderator.id,
                 expires_at=utcnow() + timedelta(days=days) if days else None)
     db.session.add(entry)
     _log(moderator, site.id, "ban", reason=entry.reason,
-         detail={"email": email, "ip": ip, "days": days})
+         detail={"email": email, "ip": ip, "identity": identity, "days": days})
     if remove_pending:
-        _remove_pending(moderator, site, email, ip)
+        _remove_pending(moderator, site, email, ip, identity)
     db.session.commit()
     return entry
 
 
-def _remove_pending(moderator: Moderator, site: Site, email: str | None, ip: str | None) -> None:
+def _remove_pending(moderator: Moderator, site: Site, email: str | None, ip: str | None,
+                    identity: str | None) -> None:
     match = []
+    if identity:
+        match.append(Comment.sso_id == identity)
     if email:
         match.append(db.func.lower(Comment.author_email) == email)
     if ip:
@@ -200,7 +206,7 @@ def list_bans(moderator: Moderator, limit: int = 200) -> list[Ban]:
 
 
 def active_ban(site_id: int, email: str | None, ip: str | None,
-               now: datetime | None = None) -> Ban | None:
+               identity: str | None = None, now: datetime | None = None) -> Ban | None:
     """The ban in force against this author on this site, if any."""
     now = now or utcnow()
     match = []
@@ -208,6 +214,8 @@ def active_ban(site_id: int, email: str | None, ip: str | None,
         match.append(Ban.email == email.lower())
     if ip:
         match.append(Ban.ip == ip)
+    if identity:
+        match.append(Ban.identity == identity)
     if not match:
         return None
     return db.session.scalar(db.select(Ban).where(

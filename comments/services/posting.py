@@ -15,7 +15,7 @@ from .. import sanitize, spam
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderation, Site, Thread, utcnow
-from . import authors, fields, reading
+from . import authors, fields, reading, sso
 from .moderation import active_ban
 from .sites import get_site, url_origin
 
@@ -39,6 +39,8 @@ class Draft:
     text: str
     honeypot: str | None
     form_token: str | None
+    sso_id: str | None = None
+    avatar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ def validate(payload: Mapping[str, Any]) -> Draft:
     if url is not None and url_origin(url) not in site.origins:
         raise Invalid("The article URL is not on one of this site's origins.", "url")
     author = fields.mapping(payload, "author", "author")
+    identity = sso.verify(site, payload["sso"]) if payload.get("sso") is not None else None
+    if identity is not None:
+        # A signed-in reader's name and email come from the site, not from the form.
+        author = {**author, "name": identity.name, "email": identity.email}
     return Draft(
         site=site,
         article=fields.string(payload, "article", "article", max_len=512, required=True) or "",
@@ -108,6 +114,8 @@ def validate(payload: Mapping[str, Any]) -> Draft:
                            multiline=True) or "",
         honeypot=_loose_string(payload.get("homepage")),
         form_token=_loose_string(payload.get("form_token")),
+        sso_id=identity.sub if identity else None,
+        avatar=identity.avatar if identity else None,
     )
 
 
@@ -121,7 +129,7 @@ def post_comment(payload: Mapping[str, Any], client_ip: str, reader_key: str | N
     draft = validate(payload)
     if reading.is_closed(reading.find_thread(draft.site, draft.article)):
         raise Forbidden("Comments are closed on this article.", code="thread_closed")
-    ban = active_ban(draft.site.id, draft.email, client_ip)
+    ban = active_ban(draft.site.id, draft.email, client_ip, draft.sso_id)
     if ban is not None:
         until = f" until {ban.expires_at:%Y-%m-%d %H:%M} UTC" if ban.expires_at else ""
         because = f" Reason: {ban.reason}" if ban.reason else ""
@@ -164,12 +172,13 @@ def _judge(draft: Draft, html: str, thread: Thread | None, client_ip: str,
                                    website=draft.website, honeypot=draft.honeypot,
                                    elapsed=elapsed, token=token_state)
         facts = authors.facts(site, thread.id if thread else None, digest, reader, draft.email,
-                              client_ip)
+                              client_ip, identity=draft.sso_id)
         status, reasons, verdict = _verdict(site, candidate, facts)
         if status is not CommentStatus.APPROVED:
             return status, reasons, verdict
     if site.moderation is Moderation.PRE and not (
-            site.setting("trusted_skip_premoderation") and authors.is_trusted(site, reader)):
+            site.setting("trusted_skip_premoderation")
+            and authors.is_trusted(site, reader, draft.sso_id)):
         return CommentStatus.PENDING, [PRE_MODERATED], verdict
     return CommentStatus.APPROVED, [], verdict
 
@@ -185,7 +194,7 @@ def judge_text(comment: Comment, text: str, html: str, client_ip: str,
                                honeypot=None, elapsed=None, token="edit")
     digest = authors.text_hash(text)
     facts = authors.facts(site, comment.thread_id, digest, reader, comment.author_email, client_ip,
-                          exclude=comment.id)
+                          exclude=comment.id, identity=comment.sso_id)
     return _verdict(site, candidate, facts)
 
 
@@ -221,6 +230,7 @@ def _store(draft: Draft, html: str, client_ip: str, reader: str | None) -> Poste
         author_email=draft.email, author_website=draft.website, text=draft.text, html=html,
         status=status, reasons=reasons, verdict=verdict.as_json() if verdict else None,
         client_ip=client_ip, edit_token_hash=hash_token(token), reader_hash=reader,
+        sso_id=draft.sso_id, author_avatar=draft.avatar,
         text_hash=digest,
     )
     db.session.add(comment)

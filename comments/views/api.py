@@ -202,7 +202,8 @@ def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None)
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
-        "author": {"name": comment.author_name, "website": comment.author_website},
+        "author": {"name": comment.author_name, "website": comment.author_website,
+                   "verified": comment.sso_id is not None, "avatar": comment.author_avatar},
         "html": comment.html,
         "created_at": iso(comment.created_at),
         "status": comment.status.value,

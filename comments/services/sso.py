@@ -1,0 +1,70 @@
+"""Single sign-on: a site signs its logged-in readers with an HS256 JWT, and we verify it."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import jwt
+
+from ..errors import Invalid, Unauthorized
+from ..extensions import db
+from ..models import Moderator, Site
+from . import fields
+from .moderation import log_site_change
+
+# Clocks of the site and of this server may differ a little.
+LEEWAY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A reader the site vouches for."""
+
+    sub: str
+    name: str
+    email: str | None
+    avatar: str | None
+
+
+def verify(site: Site, token: object) -> Identity:
+    """The identity in a token signed with this site's secret; Unauthorized when it is not one."""
+    if not site.sso_secret:
+        raise Invalid("This site does not use single sign-on.", "sso")
+    if not isinstance(token, str) or len(token) > 4096:
+        raise Unauthorized("The sign-in token is not valid.", "sso", code="sso_invalid")
+    try:
+        claims = jwt.decode(token, site.sso_secret, algorithms=["HS256"], leeway=LEEWAY_SECONDS,
+                            options={"require": ["sub", "exp"], "verify_aud": False})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Your sign-in has expired: reload the page to sign in again.", "sso",
+                           code="sso_expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("The sign-in token is not valid for this site.", "sso",
+                           code="sso_invalid") from None
+    audience = claims.get("aud")
+    if audience is not None and site.slug not in (audience if isinstance(audience, list) else [audience]):
+        raise Unauthorized("The sign-in token is for another site.", "sso", code="sso_invalid")
+    try:
+        sub = fields.string(claims, "sub", "sso.sub", max_len=200, required=True) or ""
+        name = fields.string(claims, "name", "sso.name", max_len=64, required=True) or ""
+        email = fields.email(claims, "email", "sso.email")
+        avatar = fields.web_url(claims, "avatar", "sso.avatar")
+    except Invalid as e:
+        raise Unauthorized(f"The sign-in token's claims are not usable: {e.message}", "sso",
+                           code="sso_invalid") from None
+    return Identity(sub=sub, name=name, email=email, avatar=avatar)
+
+
+def rotate_secret(site: Site, actor: Moderator | None = None) -> str:
+    """Give the site a new signing secret (tokens signed with the old one stop working)."""
+    site.sso_secret = secrets.token_urlsafe(48)
+    log_site_change(actor, site, {"sso_secret": "rotated"})
+    db.session.commit()
+    return site.sso_secret
+
+
+def disable(site: Site, actor: Moderator | None = None) -> None:
+    """Stop accepting sign-in tokens for the site."""
+    site.sso_secret = None
+    log_site_change(actor, site, {"sso_secret": "removed"})
+    db.session.commit()
