@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .errors import ApiError
 from .extensions import db
 from .models import SETTINGS, LabelledExample, Moderation, Role, Site
-from .services import accounts, sites, sso
+from .services import accounts, privacy, sites, sso
 
 group = AppGroup("comments", help="Manage the comment service.")
 
@@ -122,6 +122,35 @@ def create_moderator(email: str, role: str, site_slugs: tuple[str, ...], passwor
         raise click.ClickException(e.message) from None
     where = "every site" if account.is_admin else ", ".join(s.slug for s in account.sites)
     click.echo(f"Created {account.role.value} {account.email} for {where}.")
+
+
+@group.command("purge")
+@click.option("--days", type=click.IntRange(min=0), help="Override COMMENTS_IP_RETENTION_DAYS.")
+def purge(days: int | None) -> None:
+    """Erase the IP addresses of comments older than the retention period (default 30 days)."""
+    keep = days if days is not None else current_app.config["IP_RETENTION_DAYS"]
+    click.echo(f"Erased the address of {privacy.purge_addresses(keep)} comments older than {keep} days.")
+
+
+@group.command("forget")
+@click.argument("who", metavar="EMAIL|IDENTITY")
+@click.option("--delete-rows", is_flag=True,
+              help="Delete the comments outright instead of leaving deleted placeholders.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget(who: str, delete_rows: bool, yes: bool) -> None:
+    """Erase an author's personal data (by email, or single sign-on identity) on every site."""
+    if not yes:
+        click.confirm(f"Erase every comment and personal detail of {who}?", abort=True)
+    count = privacy.forget(who, delete_rows=delete_rows)
+    click.echo(f"Forgot {who}: {count} comments {'deleted' if delete_rows else 'erased to placeholders'}.")
+
+
+@group.command("export-author")
+@click.argument("who", metavar="EMAIL|IDENTITY")
+def export_author(who: str) -> None:
+    """Write everything stored about an author's comments as JSON (for an access request)."""
+    click.echo(json.dumps({"author": who, "comments": list(privacy.export_author(who))},
+                          ensure_ascii=False, indent=2))
 
 
 def init_app(app: Flask) -> None:

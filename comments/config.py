@@ -57,6 +57,8 @@ class Defaults:
     PROXY_COUNT = 0
     # Signing key for sessions and tokens; generated into instance/secret_key when unset.
     SECRET_KEY: str | None = None
+    # Days a comment's IP address is kept; `flask comments purge` erases older ones.
+    IP_RETENTION_DAYS = 30
     # The spam filter (spam.py); off for load tests and trusted integrations.
     SPAM_ENABLED = True
     # Comment limits enforced by the API.
@@ -72,7 +74,7 @@ class Defaults:
 
 _INT_KEYS = ("SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH", "PROXY_COUNT", "MAX_TEXT_LENGTH",
              "MAX_NAME_LENGTH", "MAX_COUNT_ARTICLES", "MAX_DEPTH",
-             "MOD_IDLE_MINUTES")
+             "MOD_IDLE_MINUTES", "IP_RETENTION_DAYS")
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
