@@ -1,11 +1,13 @@
 """The error hierarchy, and the one place that turns errors into responses."""
 from __future__ import annotations
 
+import time
+
 from flask import Flask, Response, jsonify, render_template, request
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, limiter
 
 
 class ApiError(Exception):
@@ -85,7 +87,9 @@ def _http_error(e: HTTPException) -> Response:
         code = (e.name or "error").lower().replace(" ", "_")
         message = e.description or e.name
         if e.code == 429:
-            wait = response.headers.get("Retry-After", "a few")
+            # The limiter adds Retry-After after this handler, so the wait is read from the limit.
+            current = limiter.current_limit
+            wait = max(1, int(current.reset_at - time.time())) if current else 60
             message = f"Too many requests (the limit is {e.description}). Try again in {wait} seconds."
         response.set_data(jsonify(error_body(code, message)).get_data())
         response.content_type = "application/json"

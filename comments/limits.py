@@ -90,7 +90,8 @@ def reset_as_seconds(response: Response) -> Response:
     """RateLimit-Reset in seconds from now, as the header's specification has it (not an epoch)."""
     reset = response.headers.get("RateLimit-Reset")
     if reset and reset.isdigit():
-        response.headers["RateLimit-Reset"] = str(max(0, int(reset) - int(time.time())))
+        # The same arithmetic as the limiter's Retry-After, so the two agree.
+        response.headers["RateLimit-Reset"] = str(max(0, int(int(reset) - time.time())))
     return response
 
 
