@@ -8,7 +8,7 @@ PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres install install-test browser migrate demo-site clean
+.PHONY: run test test-postgres install install-test browser migrate demo-site clean widget axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,16 +38,73 @@ demo-site: migrate
 	$(FLASK) comments create-site demo --name "Demo Gazette" --if-absent \
 	  --origin http://127.0.0.1:$(PORT) --origin http://localhost:$(PORT)
 
+# The widget's tools from the npm registry, pinned, kept out of the repository in .cache/node:
+# esbuild bundles and minifies the widget; the browser tests run axe-core in Chromium.
+NODE_DIR := .cache/node
+ESBUILD_VERSION := 0.28.2
+AXE_VERSION := 4.14.1
+NODE_TOOLS := $(NODE_DIR)/.installed-esbuild-$(ESBUILD_VERSION)-axe-$(AXE_VERSION)
+WIDGET_SRC := comments/static/widget
+WIDGET_DIST := $(WIDGET_SRC)/dist
+
+# One install for both: `npm install --no-save` removes whatever else is in the folder.
+$(NODE_TOOLS):
+	rm -f $(NODE_DIR)/.installed-*
+	npm install --no-save --no-audit --no-fund --ignore-scripts --prefix $(NODE_DIR) \
+	  esbuild@$(ESBUILD_VERSION) axe-core@$(AXE_VERSION)
+	touch $@
+
+axe: $(NODE_TOOLS)
+
+# dist/widget.js is what GET /widget.js serves: every module and both catalogs in one classic
+# script (the embed is a plain async <script>), and dist/widget.css next to it.
+$(WIDGET_DIST)/widget.js: $(NODE_TOOLS) $(wildcard $(WIDGET_SRC)/*.js $(WIDGET_SRC)/*.css $(WIDGET_SRC)/i18n/*.js)
+	$(NODE_DIR)/node_modules/.bin/esbuild $(WIDGET_SRC)/widget.js $(WIDGET_SRC)/widget.css \
+	  --bundle --minify --format=iife --target=es2022,chrome100,firefox100,safari15.4 \
+	  --legal-comments=none --log-level=warning --outdir=$(WIDGET_DIST)
+
+widget: $(WIDGET_DIST)/widget.js
+
 # The demo is served over plain HTTP on loopback, so its session cookie cannot be Secure.
-run: demo-site
+run: demo-site widget
 	COMMENTS_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test browser
+test: install-test browser widget axe
 	$(BIN)/python -m pytest -q
 
 # The same suite against PostgreSQL and Redis (as .ci/run does after `make test`).
-test-postgres: install-test browser
+test-postgres: install-test browser widget axe
 	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=redis://127.0.0.1:6379/0 $(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .cache $(WIDGET_DIST)
+
+# --- The benchmark (issue 7, bench/README.md) ----------------------------------------------------
+# `make bench` runs the full sizes (~20 min on a quiet machine) and writes docs/benchmarks.md and
+# docs/bench-*.png; `make bench QUICK=1` is a small, short run; BENCH_ARGS passes options to
+# bench/run.py (e.g. BENCH_ARGS='--db sqlite'). It installs what it needs: the bench extra, wrk from
+# Debian, and Isso (the reference) in a virtualenv of its own with our gunicorn's version.
+ISSO_VERSION ?= 0.14.0
+ISSO_VENV := bench/.isso-venv
+BENCH_ARGS ?=
+
+.PHONY: bench bench-tools
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	touch $@
+
+$(ISSO_VENV)/.installed-$(ISSO_VERSION): | $(VENV)/.installed
+	rm -rf $(ISSO_VENV)
+	$(PYTHON) -m venv $(ISSO_VENV)
+	$(ISSO_VENV)/bin/python -m pip install -q "isso==$(ISSO_VERSION)" \
+	  "gunicorn==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("gunicorn"))')"
+	touch $@
+
+bench-tools:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+
+bench: $(VENV)/.installed-bench $(ISSO_VENV)/.installed-$(ISSO_VERSION) bench-tools browser widget
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick) $(BENCH_ARGS)

@@ -12,7 +12,7 @@ from .. import sanitize
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import AuditEntry, Comment, CommentStatus, utcnow
-from . import authors, fields
+from . import authors, fields, webhooks
 from .moderation import bump_threads
 from .posting import hash_token, judge_text
 
@@ -37,7 +37,8 @@ def _open(comment: Comment) -> None:
                         code="removed")
     minutes = comment.thread.site.setting("edit_window_minutes")
     if comment.created_at + timedelta(minutes=minutes) <= utcnow():
-        raise Forbidden(f"Comments can be changed for {minutes} minutes after posting; "
+        unit = "minute" if minutes == 1 else "minutes"
+        raise Forbidden(f"Comments can be changed for {minutes} {unit} after posting; "
                         f"that time has passed.", code="edit_window_closed")
 
 
@@ -67,6 +68,8 @@ def edit_comment(comment_id: int, token: str | None, payload: Mapping[str, Any],
         comment.reasons = [*comment.reasons, *(f"after an edit: {r}" for r in reasons)]
     delta = (status is CommentStatus.APPROVED) - (before is CommentStatus.APPROVED)
     bump_threads({comment.thread_id}, {comment.thread_id: delta})
+    if status is not before:
+        webhooks.emit_status(comment)
     db.session.commit()
     return comment
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Site, Thread, utcnow
+from .fields import MAX_ID
 
 SORTS = ("oldest", "newest", "top")
 
@@ -100,6 +101,8 @@ def _after(cursor: str, sort: str) -> ColumnElement[bool]:
         raise Invalid("'cursor' is not one this API gave out.", "cursor") from None
     if kind != sort:
         raise Invalid("'cursor' belongs to another sort order.", "cursor")
+    if not (0 < last_id <= MAX_ID and -MAX_ID <= score <= MAX_ID):
+        raise Invalid("'cursor' is not one this API gave out.", "cursor")
     later = db.or_(Comment.created_at > created,
                    db.and_(Comment.created_at == created, Comment.id > last_id))
     if sort == "newest":

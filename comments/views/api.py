@@ -1,6 +1,7 @@
 """The public JSON API, version 1: the only interface the widget uses."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -19,7 +20,7 @@ from .payload import iso, json_body
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 READER_HEADER = "X-Comments-Reader"
-CORS_HEADERS = f"Content-Type, Authorization, {READER_HEADER}"
+CORS_HEADERS = f"Content-Type, Authorization, If-None-Match, {READER_HEADER}"
 CORS_EXPOSE = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
 
 
@@ -36,8 +37,8 @@ def thread() -> Response:
     cursor = request.args.get("cursor") or None
     found = reading.find_thread(site, article)
     # The version moves with every write that changes what readers see: a cheap revalidation.
-    etag = f"t{found.id}.{found.version}" if found else "none"
-    etag += f".{sort}.{limit}.{cursor or ''}.{root or ''}"
+    page = hashlib.sha256(f"{sort}.{limit}.{cursor or ''}.{root or ''}".encode()).hexdigest()[:16]
+    etag = f"t{found.id}.{found.version}.{page}" if found else f"none.{page}"
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
         response.set_etag(etag, weak=True)
@@ -72,6 +73,7 @@ def create_comment() -> tuple[Response, int]:
     payload = json_body()
     _site(payload.get("site"))
     posted = posting.post_comment(payload, client_ip(), request.headers.get(READER_HEADER))
+    g.post_outcome = posted.comment.status.value
     return jsonify(
         comment=_comment_json(posted.comment),
         status=posted.public_status,
@@ -85,10 +87,7 @@ def comment(comment_id: int) -> Response:
     found = reading_comment(comment_id, _bearer())
     _site(found.thread.site.slug)
     ancestors, root_id = reading.place(found)
-    shape = _comment_json(found)
-    if found.status is CommentStatus.SPAM:
-        shape["status"] = "pending"
-    return jsonify(comment=shape, ancestors=ancestors, root_id=root_id,
+    return jsonify(comment=_comment_json(found), ancestors=ancestors, root_id=root_id,
                    thread={"article": found.thread.article_key, "url": found.thread.url,
                            "title": found.thread.title})
 
@@ -171,7 +170,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise Invalid(f"'{name}' is a whole number from {low} to {high}.", name)
     return int(raw)
 
@@ -186,7 +185,10 @@ def reading_comment(comment_id: int, token: str | None) -> Comment:
     own = found.status in (CommentStatus.PENDING, CommentStatus.SPAM) and token is not None \
         and found.thread.site.setting("show_own_pending")
     if own:
-        return editing.owned(comment_id, token)
+        try:
+            return editing.owned(comment_id, token)
+        except Forbidden:
+            pass
     raise NotFound("There is no such comment.", "comment")
 
 
@@ -206,7 +208,8 @@ def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None)
                    "verified": comment.sso_id is not None, "avatar": comment.author_avatar},
         "html": comment.html,
         "created_at": iso(comment.created_at),
-        "status": comment.status.value,
+        # Spam is never named to the public: its poster is told only that it awaits review.
+        "status": "pending" if comment.status is CommentStatus.SPAM else comment.status.value,
         "featured": comment.featured,
         "score": comment.score,
         "edited_at": iso(comment.edited_at),
@@ -245,3 +248,10 @@ def cors(response: Response) -> Response:
             response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
             response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """This API described in OpenAPI 3.1 (kept true by tests/test_openapi.py)."""
+    with current_app.open_resource("static/openapi.json") as document:
+        return Response(document.read(), mimetype="application/json")

@@ -1,13 +1,15 @@
-"""The reader-facing widget's assets and the demo article page that embeds it."""
+"""The reader-facing widget's assets, the counts script, and the demo pages that embed them."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template, send_from_directory
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
 bp = Blueprint("widget", __name__)
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "static" / "widget"
+# The widget as readers get it: its modules bundled and minified by `make widget` (esbuild).
+WIDGET_BUILD = WIDGET_DIR / "dist"
 # Short enough that a deploy reaches every reader within minutes; ETags make revalidation cheap.
 MAX_AGE = 300
 MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json"}
@@ -15,14 +17,22 @@ MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application
 
 @bp.get("/widget.js")
 def widget_js() -> Response:
-    """The embed script a site includes with one script tag."""
-    return _asset("widget.js")
+    """The embed script a site includes with one script tag (the bundle `make widget` builds)."""
+    if not (WIDGET_BUILD / "widget.js").is_file():
+        current_app.logger.error("The widget is not built: run `make widget` (see the Makefile).")
+    return _asset("widget.js", WIDGET_BUILD)
+
+
+@bp.get("/count.js")
+def count_js() -> Response:
+    """The script a listing page includes to show each teaser's comment count."""
+    return _asset("count.js")
 
 
 @bp.get("/widget/<path:filename>")
 def widget_asset(filename: str) -> Response:
-    """The modules, stylesheet and message catalogs that widget.js loads."""
-    return _asset(filename)
+    """The stylesheet that widget.js loads, from the build."""
+    return _asset(filename, WIDGET_BUILD)
 
 
 @bp.get("/")
@@ -31,14 +41,20 @@ def demo() -> str:
     return render_template("public/demo.html")
 
 
-def _asset(filename: str) -> Response:
+@bp.get("/listing")
+def listing() -> str:
+    """A demo front page whose teasers show their comment counts through count.js."""
+    return render_template("public/listing.html")
+
+
+def _asset(filename: str, directory: Path = WIDGET_DIR) -> Response:
     """A widget file, cacheable by anyone and readable from any page that embeds the widget."""
-    response = send_from_directory(WIDGET_DIR, filename, max_age=MAX_AGE)
+    response = send_from_directory(directory, filename, max_age=MAX_AGE)
     response.cache_control.public = True
     mimetype = MIMETYPES.get(Path(filename).suffix)
     if mimetype:
         response.mimetype = mimetype
-    # The modules and the stylesheet are fetched in CORS mode from other sites' pages.
+    # The stylesheet is fetched in CORS mode from other sites' pages.
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

@@ -60,20 +60,6 @@ def test_post_reply_and_reload_keep_the_reply_nested(page: Page, demo_origin: st
     assert requested and all(url.startswith(f"{demo_origin}/") for url in requested)
 
 
-@pytest.mark.browser
-def test_a_held_comment_is_announced_and_not_shown(page: Page, app: Flask, live_server: str) -> None:
-    with app.app_context():
-        create_site("demo", "Demo", [live_server], moderation="pre")
-    page.goto(f"{live_server}/")
-    form = widget(page).locator("form").first
-    post(form, "Ada", "Waiting for a moderator.")
-    expect(form.locator("[aria-live]")).to_have_text(
-        "Thank you! Your comment will appear once a moderator has approved it.")
-    expect(form.locator("textarea[name=text]")).to_have_value("")
-    expect(widget(page).locator("li.comment")).to_have_count(0)
-    expect(widget(page).locator(".count")).to_have_text("No comments yet")
-
-
 DEPTHS = """() => [...document.querySelector("#comments").shadowRoot.querySelectorAll("li.comment")]
   .map((item) => {
     let depth = 0;

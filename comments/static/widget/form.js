@@ -5,15 +5,54 @@ import { format, formatWait } from "./format.js";
 
 // The API names fields by their place in the JSON body; the form names them as sites expect.
 const FIELDS = { "author.name": "name", "author.email": "email", text: "text" };
-let formCount = 0;
+let ids = 0;
+
+/** A page-wide unique id, for aria-describedby and aria-labelledby. */
+export const uid = (prefix) => `${prefix}-${++ids}`;
+
+/** A live region for a form's outcome; `notice.say(text, isError)` fills it. */
+export function createNotice(props = {}) {
+  const notice = h("p", { className: "notice", "aria-live": "polite", ...props });
+  notice.say = (text, isError = false) => {
+    notice.textContent = text;
+    notice.classList.toggle("error", isError);
+  };
+  return notice;
+}
+
+/** A label around its field, with the label's words above it. */
+export const labelled = (text, field) => h("label", { className: "field" }, h("span", {}, text), field);
 
 /**
- * A form for a new comment. `onSubmit({name, email, text, homepage})` resolves to the comment's
- * status; a reply form also gets `onClose({posted})`, which hides it (its fields stay as they are).
+ * Run `action()` on each submit of `form`, with `button` disabled and saying `busy` meanwhile;
+ * a failure goes to `onError(error)`.
+ */
+export function whenSubmitted(form, button, busy, action, onError) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (button.disabled) return;
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = busy;
+    try {
+      await action();
+    } catch (error) {
+      onError(error);
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  });
+}
+
+/**
+ * A form for a new comment. `onSubmit({name, email, text, homepage, notify})` resolves to the
+ * comment's status; a reply form also gets `onClose({posted})`, which hides it (its fields stay).
  */
 export function createForm({ messages, author, reply = false, onSubmit, onClose }) {
-  const noticeId = `notice-${++formCount}`;
-  const control = (tag, props) => h(tag, { ...props, "aria-describedby": noticeId });
+  const notice = createNotice({ id: uid("notice") });
+  const hintId = uid("hint");
+  const control = (tag, props) => h(tag, { ...props, "aria-describedby": notice.id });
   const fields = {
     name: control("input", { name: "name", required: true, autocomplete: "name", value: author.name ?? "" }),
     email: control("input", { name: "email", type: "email", autocomplete: "email", value: author.email ?? "" }),
@@ -21,51 +60,51 @@ export function createForm({ messages, author, reply = false, onSubmit, onClose 
   };
   // The honeypot: out of sight, out of the Tab order and hidden from screen readers, so only bots fill it in.
   const homepage = h("input", { name: "homepage", tabIndex: -1, autocomplete: "off" });
-  const label = (text, field) => h("label", { className: "field" }, h("span", {}, text), field);
-  const submitLabel = reply ? messages.submitReply : messages.submit;
-  const submit = h("button", { type: "submit", className: "submit" }, submitLabel);
-  const notice = h("p", { className: "notice", id: noticeId, "aria-live": "polite" });
+  // Reply emails need an address: the box stays off, and says why, while the email field is empty.
+  const notify = h("input", { type: "checkbox", name: "notify", "aria-describedby": hintId });
+  const hint = h("span", { className: "hint", id: hintId }, messages.notifyNeedsEmail);
+  const emailChanged = () => {
+    const hasEmail = Boolean(fields.email.value.trim());
+    notify.disabled = !hasEmail;
+    notify.checked &&= hasEmail;
+    hint.hidden = hasEmail;
+  };
+  fields.email.addEventListener("input", emailChanged);
+  emailChanged();
+  const submit = h("button", { type: "submit", className: "submit" }, reply ? messages.submitReply : messages.submit);
   const form = h("form", { className: reply ? "form reply-form" : "form" },
-    h("div", { className: "row" }, label(messages.name, fields.name), label(messages.email, fields.email)),
+    h("div", { className: "row" }, labelled(messages.name, fields.name), labelled(messages.email, fields.email)),
     h("label", { className: "trap", "aria-hidden": "true" }, messages.honeypot, homepage),
-    label(messages.text, fields.text),
+    labelled(messages.text, fields.text),
+    h("p", { className: "notify" }, h("label", { className: "choice" }, notify, messages.notify), hint),
     h("div", { className: "actions" },
       submit,
       onClose && h("button", { type: "button", className: "cancel", onclick: () => onClose() }, messages.cancel)),
     notice);
 
-  const say = (text, isError = false) => {
-    notice.textContent = text;
-    notice.classList.toggle("error", isError);
-  };
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (submit.disabled) return;
-    say("");
+  const reset = () => {
+    notice.say("");
     for (const field of Object.values(fields)) field.removeAttribute("aria-invalid");
-    submit.disabled = true;
-    submit.textContent = messages.posting;
-    try {
-      const status = await onSubmit({
-        name: fields.name.value.trim(),
-        email: fields.email.value.trim(),
-        text: fields.text.value,
-        homepage: homepage.value,
-      });
-      fields.text.value = "";
-      if (status === "approved" && onClose) onClose({ posted: true });
-      else say(status === "pending" ? messages.pending : messages.posted);
-    } catch (error) {
-      say(describe(error, messages), true);
-      const field = fields[FIELDS[error.field]];
-      if (field) {
-        field.setAttribute("aria-invalid", "true");
-        field.focus();
-      }
-    } finally {
-      submit.disabled = false;
-      submit.textContent = submitLabel;
+  };
+  whenSubmitted(form, submit, messages.posting, async () => {
+    reset();
+    const email = fields.email.value.trim();
+    const status = await onSubmit({
+      name: fields.name.value.trim(),
+      email,
+      text: fields.text.value,
+      homepage: homepage.value,
+      notify: notify.checked && Boolean(email),
+    });
+    fields.text.value = "";
+    if (status === "approved" && onClose) onClose({ posted: true });
+    else notice.say(status === "approved" ? messages.posted : messages.pending);
+  }, (error) => {
+    notice.say(describe(error, messages), true);
+    const field = fields[FIELDS[error.field]];
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
     }
   });
   return form;

@@ -15,12 +15,14 @@ export function format(template, values) {
   return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? String(values[key]) : match));
 }
 
-/** "No comments yet", "1 comment", "12 comments", by the locale's plural rules. */
-export function countLabel(messages, n) {
-  const forms = messages.count;
+/**
+ * A message with a number, in the form the locale's plural rules pick ("1 comment", "12 comments"),
+ * or the `none` form for zero where the catalog has one ("No comments yet").
+ */
+export function plural(forms, n, locale) {
   if (n === 0 && forms.none) return forms.none;
-  const form = new Intl.PluralRules(messages.locale).select(n);
-  return format(forms[form] ?? forms.other, { n: new Intl.NumberFormat(messages.locale).format(n) });
+  const form = new Intl.PluralRules(locale).select(n);
+  return format(forms[form] ?? forms.other, { n: new Intl.NumberFormat(locale).format(n) });
 }
 
 /** "3 minutes ago": how long ago `date` was, never in the future even if clocks disagree. */

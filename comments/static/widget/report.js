@@ -1,6 +1,6 @@
 /* Reporting a comment to the moderators: the Report button, its inline form, and the thanks. */
 import { h } from "./dom.js";
-import { describe } from "./form.js";
+import { createNotice, describe, labelled, whenSubmitted } from "./form.js";
 import { format } from "./format.js";
 
 // The server keeps a reason of up to this many characters: the chosen label, ": " and the details.
@@ -16,7 +16,7 @@ export function createReporter({ messages, store, send }) {
     if (comment.status !== "approved" || store.owns(comment.id)) return null;
     if (store.reported(comment.id)) return reportedButton(messages);
     let box;
-    const button = h("button", { type: "button", className: "report", "aria-expanded": "false" }, messages.report);
+    const button = h("button", { type: "button", className: "link report", "aria-expanded": "false" }, messages.report);
     const show = (open) => {
       box.hidden = !open;
       button.setAttribute("aria-expanded", String(open));
@@ -47,7 +47,7 @@ export function createReporter({ messages, store, send }) {
 }
 
 function reportedButton(messages) {
-  return h("button", { type: "button", className: "report", disabled: true }, messages.reported);
+  return h("button", { type: "button", className: "link report", disabled: true }, messages.reported);
 }
 
 /** The form: a reason to choose, optional details, and a live region for errors and the thanks. */
@@ -55,36 +55,23 @@ function reportForm(messages, comment, onSend, onCancel) {
   const longest = Math.max(...messages.reasons.map((reason) => reason.length));
   const details = h("input", { name: "details", maxLength: REASON_MAX - longest - 2, autocomplete: "off" });
   const submit = h("button", { type: "submit", className: "submit" }, messages.sendReport);
-  const notice = h("p", { className: "notice", "aria-live": "polite" });
+  const notice = createNotice();
   const form = h("form", { className: "form report-form", "aria-label": format(messages.reportForm, { name: comment.author.name }) },
     h("fieldset", {}, h("legend", {}, messages.reportWhy),
       ...messages.reasons.map((reason) => h("label", { className: "choice" },
         h("input", { type: "radio", name: "reason", value: reason, required: true }), reason))),
-    h("label", { className: "field" }, h("span", {}, messages.reportDetails), details),
+    labelled(messages.reportDetails, details),
     h("div", { className: "actions" },
       submit,
       h("button", { type: "button", className: "cancel", onclick: onCancel }, messages.cancel)));
   const box = h("div", { className: "report-box" }, form, notice);
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (submit.disabled) return;
+  whenSubmitted(form, submit, messages.sending, async () => {
     const extra = details.value.trim();
-    notice.textContent = "";
-    notice.classList.remove("error");
-    submit.disabled = true;
-    submit.textContent = messages.sending;
-    try {
-      await onSend(form.elements.reason.value + (extra ? `: ${extra}` : ""));
-      form.remove();
-      notice.textContent = messages.reportThanks;
-    } catch (error) {
-      notice.textContent = describe(error, messages, messages.reportTooMany, messages.reportTooManyLater);
-      notice.classList.add("error");
-    } finally {
-      submit.disabled = false;
-      submit.textContent = messages.sendReport;
-    }
-  });
+    notice.say("");
+    await onSend(form.elements.reason.value + (extra ? `: ${extra}` : ""));
+    form.remove();
+    notice.say(messages.reportThanks);
+  }, (error) => notice.say(describe(error, messages, messages.reportTooMany, messages.reportTooManyLater), true));
   return box;
 }

@@ -1,64 +1,156 @@
-/* The nested thread: comments, placeholders, Reply buttons and the cap on indentation. */
+/* The nested thread: comments, placeholders, long reply lists folded, and finding one comment again. */
 import { h, setTrustedServerHtml } from "./dom.js";
-import { absoluteTime, format, relativeTime } from "./format.js";
+import { absoluteTime, format, plural, relativeTime } from "./format.js";
 
 // Replies nest this many levels deep; deeper ones line up under their parent, naming whom they answer.
 const MAX_DEPTH = 4;
+// Replies shown under each comment before a "Show N more replies" button.
+const SHOWN_REPLIES = 3;
 
 /**
- * A thread view; `onReply(comment, item, button)` runs when a reader clicks a Reply button, and
- * `extraButton(comment, item)` may add one more button (or null) beside it.
+ * A thread view. `footer(data, node)` makes the buttons under a comment (votes, Reply, Edit, Report).
+ * A node is `{data, item, depth, parent, list}`: the comment's data, its list item, and the list its
+ * replies go into. Every comment received is known, even while it waits folded away unrendered.
  */
-export function createThread(messages, onReply, extraButton) {
+export function createThread(messages, footer) {
   const element = h("ol", { className: "thread" });
-  const nodes = new Map();
+  const locale = messages.locale;
+  let nodes = new Map();
+  let known = new Map();
 
-  function comment(data, replyTo) {
-    const item = h("li", { className: "comment", id: `comment-${data.id}`, tabIndex: -1 });
-    if (data.html == null) {
-      item.append(h("p", { className: "placeholder" }, messages[data.status] ?? messages.removed));
-      return item;
-    }
-    const created = new Date(data.created_at);
-    const button = h("button", { type: "button", className: "reply", "aria-expanded": "false" }, messages.reply);
-    button.addEventListener("click", () => onReply(data, item, button));
-    const body = h("div", { className: "body" });
-    setTrustedServerHtml(body, data.html);
-    item.append(h("article", {},
-      h("header", {},
-        author(data.author),
-        h("time", { dateTime: data.created_at, title: absoluteTime(created, messages.locale) },
-          relativeTime(created, messages.locale)),
-        replyTo && h("span", { className: "in-reply-to" }, format(messages.inReplyTo, { name: replyTo }))),
-      body,
-      h("footer", {}, button, extraButton(data, item))));
-    return item;
+  function learn(data, parent) {
+    known.set(data.id, { data, parent });
+    for (const reply of data.replies ?? []) learn(reply, data.id);
   }
 
-  function add(data, parent) {
-    if (nodes.has(data.id)) return nodes.get(data.id);
+  function add(data, parent, before = null) {
+    if (nodes.has(data.id)) return null;
     const depth = parent ? parent.depth + 1 : 0;
-    const flat = depth > MAX_DEPTH;
-    const item = comment(data, flat ? parent.name : null);
-    (parent ? parent.replies : element).append(item);
-    const replies = depth < MAX_DEPTH ? item.appendChild(h("ol", { className: "replies" })) : item.parentNode;
-    const node = { item, depth, replies, name: data.author?.name };
+    const item = h("li", { className: "comment", id: `comment-${data.id}`, tabIndex: -1 });
+    const container = parent ? parent.list : element;
+    container.insertBefore(item, before);
+    const nested = depth < MAX_DEPTH;
+    const node = {
+      data, item, depth, parent,
+      list: nested ? item.appendChild(h("ol", { className: "replies" })) : container,
+      replyTo: depth > MAX_DEPTH ? parent.data.author?.name : null,
+    };
     nodes.set(data.id, node);
-    for (const reply of data.replies ?? []) add(reply, node);
+    fill(node);
+    addReplies(node, data.replies ?? [], nested ? null : before);
     return node;
+  }
+
+  function fill(node) {
+    const { data, item } = node;
+    item.classList.toggle("featured", Boolean(data.featured && data.html));
+    if (data.html == null) {
+      item.prepend(h("p", { className: "placeholder" }, messages[data.status] ?? messages.removed));
+      return;
+    }
+    const body = h("div", { className: "body" });
+    setTrustedServerHtml(body, data.html);
+    item.prepend(h("article", {},
+      h("header", {},
+        h("h3", {}, author(data.author)),
+        timeAgo(data.created_at, locale),
+        data.featured && h("span", { className: "badge" }, messages.featured),
+        data.status === "pending" && h("span", { className: "badge pending" }, messages.awaiting),
+        data.edited_at && h("span", { className: "edited", title: absoluteTime(new Date(data.edited_at), locale) },
+          messages.edited),
+        node.replyTo && h("span", { className: "in-reply-to" }, format(messages.inReplyTo, { name: node.replyTo }))),
+      body,
+      h("footer", {}, ...footer(data, node))));
+  }
+
+  /** The first few replies now; the rest behind a button, rendered when it is pressed. */
+  function addReplies(node, replies, before) {
+    for (const reply of replies.slice(0, SHOWN_REPLIES)) add(reply, node, before);
+    const rest = replies.slice(SHOWN_REPLIES);
+    if (!rest.length) return;
+    const more = h("li", { className: "more" }, h("button", {
+      type: "button",
+      className: "link",
+      onclick: () => node.unfold().item.focus(),
+    }, plural(messages.moreReplies, rest.length, locale)));
+    node.list.insertBefore(more, before);
+    node.unfold = () => {
+      node.unfold = null;
+      const shown = rest.map((reply) => add(reply, node, more));
+      more.remove();
+      return shown[0];
+    };
+  }
+
+  /** The node of a comment that was received, unfolding the replies it is among; else null. */
+  function reveal(id) {
+    if (!nodes.has(id)) {
+      const parent = known.has(id) && reveal(known.get(id).parent);
+      parent?.unfold?.();
+    }
+    return nodes.get(id) ?? null;
   }
 
   return {
     element,
-    /** Show comments as the thread endpoint lists them (nested, in order). */
-    render(comments) {
-      for (const data of comments) add(data, null);
+    reveal,
+    knows: (id) => known.has(id),
+    /** Start again, empty. */
+    clear() {
+      nodes = new Map();
+      known = new Map();
+      element.replaceChildren();
     },
-    /** Show one new comment where it belongs; returns its list item. */
-    insert(data) {
-      return add(data, nodes.get(data.parent_id) ?? null).item;
+    /** Add top-level comments (with their replies) at the end; returns the first one new here. */
+    render(comments) {
+      for (const data of comments) learn(data, null);
+      return comments.map((data) => add(data, null)).find(Boolean);
+    },
+    /** Show one new comment under its parent, or at the top (`first`) or end of the thread. */
+    insert(data, first = false) {
+      const parent = data.parent_id == null ? null : reveal(data.parent_id);
+      learn(data, parent?.data.id ?? null);
+      const top = first && [...element.children].find((item) => !item.matches(".featured"));
+      return add(data, parent, parent ? null : top || null);
+    },
+    /** Show a comment's new version in place (its replies stay as they are). */
+    update(id, { replies, ...data }) {
+      const node = nodes.get(id);
+      node.data = { ...node.data, ...data };
+      node.item.querySelector(":scope > article").remove();
+      fill(node);
+    },
+    /**
+     * Take out a comment its author deleted: a placeholder where it has replies, else nothing.
+     * Returns the placeholder, or null.
+     */
+    remove(id) {
+      const node = nodes.get(id);
+      node.item.querySelector(":scope > article").remove();
+      if (![...known.values()].some((entry) => entry.parent === id)) {
+        nodes.delete(id);
+        known.delete(id);
+        node.item.remove();
+        return null;
+      }
+      node.data = { ...node.data, html: null, author: null, status: "deleted" };
+      fill(node);
+      return node.item;
+    },
+    /** Bring a comment into view, give it the focus and mark it. */
+    highlight(node) {
+      element.querySelector(".highlight")?.classList.remove("highlight");
+      node.item.classList.add("highlight");
+      node.item.scrollIntoView({ block: "center" });
+      node.item.focus({ preventScroll: true });
     },
   };
+}
+
+/** "3 minutes ago", with the full date and time on hover. */
+function timeAgo(iso, locale) {
+  const date = new Date(iso);
+  return h("time", { dateTime: iso, title: absoluteTime(date, locale) }, relativeTime(date, locale));
 }
 
 function author({ name, website }) {

@@ -1,0 +1,38 @@
+/* The embed's settings, read from its data-* attributes (each is described at the top of widget.js). */
+
+// The languages with a catalog in i18n/; any other falls back to the first.
+const LANGUAGES = ["en", "de"];
+
+/** What to show and how: the thread's site and article, the language, order, page size and polling. */
+export function readSettings(element) {
+  const data = element.dataset;
+  const canonical = document.querySelector('link[rel="canonical"]')?.href;
+  const url = canonical || location.href.split("#")[0];
+  return {
+    site: data.site,
+    article: data.article || url,
+    url,
+    title: document.title,
+    lang: data.lang || document.documentElement.lang || LANGUAGES[0],
+    sort: data.sort,
+    pageSize: Math.min(100, Math.max(1, Math.round(data.pageSize) || 50)),
+    pollSeconds: Math.max(0, Number(data.pollSeconds ?? 30) || 0),
+  };
+}
+
+/**
+ * The message catalog for a language tag ("de", "de-AT"): the catalog of its language, else the
+ * English one. Dates and numbers follow the tag itself when its language has a catalog.
+ */
+export async function loadMessages(tag) {
+  let locale;
+  try {
+    [locale] = Intl.getCanonicalLocales(tag.trim());
+  } catch {
+    /* Not a language tag: English. */
+  }
+  const language = locale?.split("-")[0].toLowerCase();
+  const known = LANGUAGES.includes(language);
+  const { default: messages } = await import(`./i18n/${known ? language : LANGUAGES[0]}.js`);
+  return { ...messages, locale: known ? locale : messages.locale };
+}
