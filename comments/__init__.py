@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, errors, extensions, limits, security
+from . import cli, errors, extensions, limits, logs, mail, metrics, security
 from .config import load_config
-from .views import IdConverter, api, mod, mod_api, widget
+from .views import IdConverter, api, links, mod, mod_api, ops, public, widget
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,11 +22,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, config)
     app.url_map.converters["id"] = IdConverter
-    for module in (limits, extensions, security, errors, cli):
+    for module in (logs, metrics, limits, extensions, security, errors, cli, mail):
         module.init_app(app)
     # The JSON API is not cookie-authenticated: its writes need a JSON body and a CORS origin instead.
     extensions.csrf.exempt(api.bp)
     extensions.csrf.exempt(mod_api.bp)
-    for bp in (api.bp, mod_api.bp, mod.bp, widget.bp):
+    for bp in (api.bp, mod_api.bp, mod.bp, public.bp, widget.bp, links.bp, ops.bp):
         app.register_blueprint(bp)
     return app

@@ -55,8 +55,20 @@ class Defaults:
     MAX_CONTENT_LENGTH = 128 * 1024
     # How many reverse proxies in front of us may set X-Forwarded-For (0: trust none).
     PROXY_COUNT = 0
+    # Logging: the level of the `comments` loggers, and JSON lines (false: plain text for people).
+    LOG_LEVEL = "INFO"
+    LOG_JSON = True
+    # Take a well-formed X-Request-ID from the client (a proxy that sets one); else always make one.
+    TRUST_REQUEST_ID = False
+    # Who may read /metrics (addresses or CIDRs, after PROXY_COUNT): loopback and private networks.
+    METRICS_ALLOW: list[str] = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
+                                "192.168.0.0/16", "fc00::/7"]
     # Signing key for sessions and tokens; generated into instance/secret_key when unset.
     SECRET_KEY: str | None = None
+    # Webhook URLs resolving to loopback, private or link-local addresses are refused unless true.
+    WEBHOOK_ALLOW_PRIVATE = False
+    # Tries per webhook call, with the same backoff as mail, before it is given up on.
+    WEBHOOK_MAX_ATTEMPTS = 8
     # Days a comment's IP address is kept; `flask comments purge` erases older ones.
     IP_RETENTION_DAYS = 30
     # The spam filter (spam.py); off for load tests and trusted integrations.
@@ -70,11 +82,35 @@ class Defaults:
     MAX_COUNT_ARTICLES = 100
     # JSON responses are compact: they are read by the widget, not by people.
     JSON_SORT_KEYS = False
+    # The service's address as readers reach it (e.g. https://comments.example), the base of every
+    # link in mail; required with MAIL_SERVER, since the mail worker has no request to read it from.
+    PUBLIC_URL: str | None = None
+    # SMTP host for outgoing mail; None switches mail off (emails wait in the outbox).
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    # STARTTLS after connecting (port 587), or TLS from the start (port 465): at most one of them.
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    # SMTP login; None sends without authenticating.
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    # The sender of every email.
+    MAIL_FROM = "Comments <comments@localhost>"
+    # Tries per email, with exponential backoff between them, before it is given up on.
+    MAIL_MAX_ATTEMPTS = 8
+    # Send mail from a thread in each web process (the single-process default); false when
+    # `flask comments send-mail --loop` runs as a worker of its own.
+    MAIL_BACKGROUND = True
+    # Seconds the background sender waits between rounds.
+    MAIL_POLL_SECONDS = 5
+    # Hours an emailed approve/remove link stays usable (each works once).
+    MAIL_LINK_MAX_AGE_HOURS = 168
 
 
 _INT_KEYS = ("SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH", "PROXY_COUNT", "MAX_TEXT_LENGTH",
              "MAX_NAME_LENGTH", "MAX_COUNT_ARTICLES", "MAX_DEPTH",
-             "MOD_IDLE_MINUTES", "IP_RETENTION_DAYS")
+             "MOD_IDLE_MINUTES", "IP_RETENTION_DAYS", "WEBHOOK_MAX_ATTEMPTS", "MAIL_PORT", "MAIL_MAX_ATTEMPTS",
+             "MAIL_POLL_SECONDS", "MAIL_LINK_MAX_AGE_HOURS")
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:

@@ -4,7 +4,8 @@ from .outbox import OutboxItem, UsedLink
 from .reader import Report, Vote
 from .site import SETTINGS, Moderation, Site
 from .thread import Comment, CommentStatus, Thread, utcnow
+from .webhook import EVENTS, Webhook
 
-__all__ = ["ApiToken", "AuditEntry", "Ban", "Comment", "CommentStatus", "LabelledExample",
+__all__ = ["EVENTS", "ApiToken", "AuditEntry", "Ban", "Comment", "CommentStatus", "LabelledExample",
            "Moderation", "Moderator", "OutboxItem", "Report", "Role", "SETTINGS", "Site", "Thread",
-           "UsedLink", "Vote", "moderator_sites", "utcnow"]
+           "UsedLink", "Vote", "Webhook", "moderator_sites", "utcnow"]

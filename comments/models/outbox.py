@@ -1,4 +1,4 @@
-"""Work that must not slow a request: mail (and later webhooks), delivered by a worker."""
+"""Work that must not slow a request: mail and webhooks, delivered by a worker."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,7 +18,7 @@ class OutboxItem(db.Model):
     __table_args__ = (Index("ix_outbox_sent_at_next_attempt_at", "sent_at", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "mail" (later "webhook").
+    # "mail" or "webhook".
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -28,6 +28,9 @@ class OutboxItem(db.Model):
     # Given up on after the last attempt.
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # For webhooks: the receiver's last HTTP status and the start of its answer.
+    last_status: Mapped[int | None]
+    last_response: Mapped[str | None] = mapped_column(Text)
 
 
 class UsedLink(db.Model):

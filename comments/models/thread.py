@@ -65,6 +65,8 @@ class Comment(db.Model):
         Index("ix_comments_site_id_sso_id", "site_id", "sso_id"),
         # Duplicate detection: the same text on a site.
         Index("ix_comments_site_id_text_hash", "site_id", "text_hash"),
+        # An imported comment is imported once per site, however often its file is read.
+        UniqueConstraint("site_id", "import_key", name="uq_comments_site_id_import_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,5 +118,7 @@ class Comment(db.Model):
     client_ip: Mapped[str | None] = mapped_column(String(45))
     # SHA-256 of the edit token handed to the poster; the token itself is never stored.
     edit_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # Where an imported comment came from, e.g. "disqus:123"; None for comments posted here.
+    import_key: Mapped[str | None] = mapped_column(String(128))
 
     thread = relationship(Thread)

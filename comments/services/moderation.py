@@ -10,6 +10,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Role,
                       Site, Thread, utcnow)
+from . import notify, webhooks
 from .fields import MAX_ID
 
 ACTIONS = ("approve", "remove", "spam", "feature", "unfeature")
@@ -86,6 +87,10 @@ def apply(moderator: Moderator, comment_ids: Sequence[int], action: str,
             comment.moderated_at = utcnow()
             comment.flagged = False
             _label(moderator, comment, before, action)
+            if before is not CommentStatus.APPROVED and comment.status is CommentStatus.APPROVED:
+                notify.reply_published(comment)
+            if before is not comment.status:
+                webhooks.emit_status(comment)
         if action in ("feature", "unfeature"):
             comment.featured = action == "feature"
         deltas[comment.thread_id] += _count_delta(before, comment.status)

@@ -15,7 +15,7 @@ from .. import sanitize, spam
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderation, Site, Thread, utcnow
-from . import authors, fields, reading, sso
+from . import authors, fields, notify, reading, sso, webhooks
 from .moderation import active_ban
 from .sites import get_site, url_origin
 
@@ -41,6 +41,7 @@ class Draft:
     form_token: str | None
     sso_id: str | None = None
     avatar: str | None = None
+    notify: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def validate(payload: Mapping[str, Any]) -> Draft:
     if identity is not None:
         # A signed-in reader's name and email come from the site, not from the form.
         author = {**author, "name": identity.name, "email": identity.email}
+    email = fields.email(author, "email", "author.email")
     return Draft(
         site=site,
         article=fields.string(payload, "article", "article", max_len=512, required=True) or "",
@@ -108,7 +110,7 @@ def validate(payload: Mapping[str, Any]) -> Draft:
         parent_id=fields.object_id(payload, "parent_id", "parent_id"),
         name=fields.string(author, "name", "author.name", max_len=cfg["MAX_NAME_LENGTH"],
                            required=True) or "",
-        email=fields.email(author, "email", "author.email"),
+        email=email,
         website=fields.web_url(author, "website", "author.website"),
         text=fields.string(payload, "text", "text", max_len=cfg["MAX_TEXT_LENGTH"], required=True,
                            multiline=True) or "",
@@ -116,7 +118,19 @@ def validate(payload: Mapping[str, Any]) -> Draft:
         form_token=_loose_string(payload.get("form_token")),
         sso_id=identity.sub if identity else None,
         avatar=identity.avatar if identity else None,
+        notify=_wants_replies(payload.get("notify"), email),
     )
+
+
+def _wants_replies(value: object, email: str | None) -> bool:
+    """The reader's "email me when someone replies": true or false, and true only with an email."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise Invalid("'notify' must be true or false.", "notify")
+    if value and not email:
+        raise Invalid("Give an email address to be told of replies.", "notify")
+    return value
 
 
 def _loose_string(value: object) -> str | None:
@@ -231,13 +245,18 @@ def _store(draft: Draft, html: str, client_ip: str, reader: str | None) -> Poste
         status=status, reasons=reasons, verdict=verdict.as_json() if verdict else None,
         client_ip=client_ip, edit_token_hash=hash_token(token), reader_hash=reader,
         sso_id=draft.sso_id, author_avatar=draft.avatar,
-        text_hash=digest,
+        text_hash=digest, notify_replies=draft.notify,
     )
     db.session.add(comment)
     # Increments in SQL, so concurrent writers never lose a count.
     thread.version = Thread.version + 1
     if status is CommentStatus.APPROVED:
         thread.comment_count = Thread.comment_count + 1
+        if parent is not None:
+            notify.reply_published(comment)
+    webhooks.emit(comment, "comment.created")
+    if status is CommentStatus.PENDING:
+        webhooks.emit(comment, "comment.queued")
     db.session.commit()
     return Posted(comment=comment, edit_token=token)
 

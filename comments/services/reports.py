@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Report, Site
-from . import fields
+from . import fields, webhooks
 from .authors import actor_hash
 from .moderation import bump_threads
 
@@ -53,3 +53,4 @@ def _flag(site: Site, comment: Comment, reasons: list[str]) -> None:
     if not site.setting("reported_stay_visible"):
         comment.status = CommentStatus.PENDING
         bump_threads({comment.thread_id}, {comment.thread_id: -1})
+    webhooks.emit(comment, "comment.queued")

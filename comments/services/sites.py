@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,9 +75,15 @@ def create_site(slug: str, name: str, origins: Iterable[str],
 
 def update_site(site: Site, *, actor: Moderator | None, name: str | None = None,
                 origins: Iterable[str] | None = None,
-                moderation: Moderation | str | None = None) -> Site:
-    """Change a site's settings, logging what changed and who changed it."""
+                moderation: Moderation | str | None = None,
+                values: dict[str, Any] | None = None) -> Site:
+    """Change a site's name, origins, mode and settings in one commit, logging what changed."""
     changes: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        if value != site.setting(key):
+            changes[key] = [site.setting(key), value]
+    if values:
+        site.settings = {**site.settings, **values}
     if name is not None and _name(name) != site.name:
         changes["name"] = [site.name, _name(name)]
         site.name = _name(name)
@@ -120,7 +126,7 @@ def parse_setting(name: str, raw: str) -> Any:
             raise Invalid(f"{name} is true or false.", name)
         return raw.lower() in ("true", "yes", "on", "1")
     if kind is int:
-        if not raw.isdigit() or int(raw) > 1_000_000:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > 1_000_000:
             raise Invalid(f"{name} is a whole number.", name)
         return int(raw)
     return [part.strip().lower() for part in raw.split(",") if part.strip()]
@@ -128,10 +134,15 @@ def parse_setting(name: str, raw: str) -> Any:
 
 def update_settings(site: Site, *, actor: Moderator | None, values: dict[str, Any]) -> Site:
     """Change per-site settings (already parsed), logging old and new values."""
-    changes = {name: [site.setting(name), value] for name, value in values.items()
-               if value != site.setting(name)}
-    if changes:
-        site.settings = {**site.settings, **values}
-        log_site_change(actor, site, changes)
-    db.session.commit()
-    return site
+    return update_site(site, actor=actor, values=values)
+
+
+def settings_from_form(form: Mapping[str, str]) -> dict[str, Any]:
+    """Every per-site setting from an HTML form, where an unticked checkbox is absent."""
+    values = {}
+    for key, (kind, _default, _doc) in SETTINGS.items():
+        if kind is bool:
+            values[key] = form.get(key) == "on"
+        elif key in form:
+            values[key] = parse_setting(key, form[key])
+    return values

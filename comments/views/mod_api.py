@@ -30,7 +30,7 @@ def _int(name: str, default: int | None = None) -> int | None:
     value = request.args.get(name, "")
     if not value:
         return default
-    if not value.isdigit() or len(value) > 9:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise Invalid(f"'{name}' must be a whole number.", name)
     return int(value)
 

@@ -1,15 +1,20 @@
 """Sites, accounts, API tokens and the audit log."""
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
+                   request, url_for)
 
+from ... import charts
 from ...extensions import db
-from ...models import Moderation, Moderator, Role, Site
-from ...services import accounts, queue, sites
+from ...models import EVENTS, SETTINGS, Moderation, Moderator, Role, Site, Webhook
+from ...services import accounts, moderation, notify, queue, sites, sso, webhooks
+from ...services import overview as overview_service
 
 bp = Blueprint("admin", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,13 +37,50 @@ def log() -> str:
     """Every action on the moderator's sites, newest first, by moderator and site."""
     moderator_id = request.args.get("moderator", "")
     page_arg = request.args.get("page", "1")
-    if (moderator_id and not moderator_id.isdigit()) or not page_arg.isdigit():
+    if (moderator_id and not (moderator_id.isascii() and moderator_id.isdigit())) or not (
+            page_arg.isascii() and page_arg.isdigit()):
         abort(400, "Filters must be whole numbers.")
     page = queue.log(g.moderator, site=request.args.get("site") or None,
                      moderator_id=int(moderator_id) if moderator_id else None, page=int(page_arg))
     people = db.session.scalars(db.select(Moderator).order_by(Moderator.email)).all()
     return render_template("mod/log.html", page=page, people=people,
                            site=request.args.get("site", ""), moderator_id=moderator_id)
+
+
+@bp.get("/overview")
+def overview() -> str:
+    """Comments per day by outcome, the queue, decision speed, busy threads, reasons held."""
+    site = moderation.visible_site(g.moderator, request.args.get("site") or None)
+    data = overview_service.build(g.moderator, site)
+    chart = charts.stacked_bars([(d.day.isoformat(), d.counts) for d in data.days],
+                                overview_service.OUTCOMES)
+    return render_template("mod/overview.html", data=data, chart=chart, site=site,
+                           outcomes=overview_service.OUTCOMES)
+
+
+@bp.get("/overview.csv")
+def overview_csv() -> Response:
+    """The numbers behind one chart of the overview, as CSV."""
+    site = moderation.visible_site(g.moderator, request.args.get("site") or None)
+    data = overview_service.build(g.moderator, site)
+    chart = request.args.get("chart", "daily")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if chart == "daily":
+        writer.writerow(["day", *overview_service.OUTCOMES])
+        writer.writerows([d.day.isoformat(), *(d.counts[o] for o in overview_service.OUTCOMES)]
+                         for d in data.days)
+    elif chart == "threads":
+        writer.writerow(["article", "title", "url", "comments_today"])
+        writer.writerows([t.article_key, t.title or "", t.url or "", n] for t, n in data.active_threads)
+    elif chart == "reasons":
+        writer.writerow(["reason", "comments"])
+        writer.writerows(data.top_reasons)
+    else:
+        abort(400, "Unknown chart.")
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=overview-{chart}.csv"
+    return response
 
 
 @bp.get("/sites")
@@ -60,16 +102,65 @@ def site_create() -> Response:
     return redirect(url_for("mod.admin.site_list"))
 
 
+def _site_page(site: Site, **shown: Any) -> str:
+    return render_template("mod/site.html", site=site, settings=SETTINGS, events=EVENTS,
+                           modes=[m.value for m in Moderation],
+                           hooks=db.session.scalars(db.select(Webhook).filter_by(site_id=site.id)
+                                                    .order_by(Webhook.id)).all(),
+                           deliveries=webhooks.recent_deliveries(site), **shown)
+
+
+@bp.get("/sites/<slug>")
+@admin_required
+def site_page(slug: str) -> str:
+    """Everything about one site: name, origins, moderation, the filter's settings, sign-on,
+    webhooks and their last deliveries."""
+    return _site_page(sites.get_site(slug))
+
+
+@bp.post("/sites/<slug>/webhooks")
+@admin_required
+def webhook_add(slug: str) -> str:
+    """Register a webhook and show its signing secret, once."""
+    site = sites.get_site(slug)
+    hook, secret = webhooks.register(site, g.moderator, request.form.get("url", ""),
+                                     request.form.getlist("events"))
+    return _site_page(site, webhook_secret=secret, new_hook=hook)
+
+
+@bp.post("/sites/<slug>/webhooks/<id:webhook_id>/delete")
+@admin_required
+def webhook_delete(slug: str, webhook_id: int) -> Response:
+    """Remove a webhook."""
+    webhooks.remove(g.moderator, webhook_id)
+    flash("Webhook removed.")
+    return redirect(url_for("mod.admin.site_page", slug=slug))
+
+
 @bp.post("/sites/<slug>")
 @admin_required
 def site_update(slug: str) -> Response:
-    """Change a site's name, origins and moderation mode."""
+    """Change a site's name, origins, moderation mode and settings (all logged)."""
     site = sites.get_site(slug)
+    values = sites.settings_from_form(request.form) if request.form.get("full") else None
     sites.update_site(site, actor=g.moderator, name=request.form.get("name"),
                       origins=request.form.get("origins", "").split(),
-                      moderation=request.form.get("moderation"))
+                      moderation=request.form.get("moderation"), values=values)
     flash(f"Saved {site.name}.")
-    return redirect(url_for("mod.admin.site_list"))
+    return redirect(url_for("mod.admin.site_page", slug=site.slug) if values is not None
+                    else url_for("mod.admin.site_list"))
+
+
+@bp.post("/sites/<slug>/sso")
+@admin_required
+def site_sso(slug: str) -> str | Response:
+    """Make a new single sign-on secret (shown once) or turn sign-on off."""
+    site = sites.get_site(slug)
+    if request.form.get("action") == "off":
+        sso.disable(site, g.moderator)
+        flash("Single sign-on is off.")
+        return redirect(url_for("mod.admin.site_page", slug=site.slug))
+    return _site_page(site, secret=sso.rotate_secret(site, g.moderator))
 
 
 @bp.get("/moderators")
@@ -130,3 +221,16 @@ def token_revoke(token_id: int) -> Response:
     flash("Token revoked.")
     return redirect(url_for("mod.admin.tokens"))
 
+
+@bp.get("/account")
+def account() -> str:
+    """The moderator's own settings: whether to get an email when comments wait."""
+    return render_template("mod/account.html", mail_on=bool(current_app.config["MAIL_SERVER"]))
+
+
+@bp.post("/account")
+def account_update() -> Response:
+    """Save the moderator's own settings."""
+    notify.set_queue_emails(g.moderator, request.form.get("notify_queue") == "on")
+    flash("Saved.")
+    return redirect(url_for("mod.admin.account"))

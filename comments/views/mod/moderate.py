@@ -20,7 +20,7 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
     value = request.values.get(name, "")
     if not value:
         return default
-    if not value.isdigit() or len(value) > 9:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         abort(400, f"'{name}' must be a whole number.")
     return int(value)
 
@@ -72,13 +72,13 @@ def act() -> Response:
     one = request.form.get("one", "")
     if one:
         action, _, raw_id = one.partition(":")
-        if not raw_id.isdigit():
+        if not (raw_id.isascii() and raw_id.isdigit()):
             abort(400, "Unknown comment.")
         ids = [int(raw_id)]
         reason = request.form.get(f"reason-{raw_id}") or request.form.get("reason")
     else:
         action = request.form.get("action", "")
-        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+        ids = [int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit()]
         reason = request.form.get("reason")
     moderation.apply(g.moderator, ids, action, reason)
     flash(f"{_done(action)} {len(ids)} comment{'s' if len(ids) != 1 else ''}.")
@@ -95,7 +95,7 @@ def _back(acted: list[int]) -> str:
     target = request.form.get("next", "")
     if not target.startswith("/mod") or target.startswith("//"):
         target = url_for("mod.moderate.queue_page")
-    order = [int(v) for v in request.form.get("order", "").split(",") if v.isdigit()]
+    order = [int(v) for v in request.form.get("order", "").split(",") if v.isascii() and v.isdigit()]
     if acted and acted[-1] in order:
         if request.form.get("stay"):
             return f"{target}#c{acted[-1]}"

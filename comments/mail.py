@@ -1,0 +1,242 @@
+"""Outgoing mail: queued in the outbox in the caller's transaction, sent over SMTP by a worker."""
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+
+from .extensions import db
+from .models import OutboxItem, utcnow
+
+KIND = "mail"
+# The first retry waits a minute, each next one twice as long, none longer than six hours.
+BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=6)
+SMTP_TIMEOUT = 30
+EXTENSION = "comments.mail"
+
+
+def enqueue(to: str, subject: str, text: str, html: str | None = None,
+            headers: Mapping[str, str] | None = None) -> OutboxItem:
+    """Add an email to the outbox without committing: it goes out only if the caller commits."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    # One Message-ID for every try: a resend after a lost reply is recognisably the same mail.
+    item = OutboxItem(kind=KIND, payload={
+        "to": to, "subject": " ".join(subject.split()), "text": text, "html": html,
+        "headers": {"Message-ID": make_msgid(domain=domain), **(headers or {})},
+    })
+    db.session.add(item)
+    return item
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed try."""
+    return min(BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def send_pending(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
+    """Deliver up to `limit` due emails; returns (sent, failed tries). Safe with several senders."""
+    cfg = current_app.config
+    if not cfg["MAIL_SERVER"]:
+        return 0, 0
+    now = now or utcnow()
+    due = db.session.execute(
+        db.select(OutboxItem.id, OutboxItem.attempts)
+        .where(OutboxItem.kind == KIND, OutboxItem.sent_at.is_(None),
+               OutboxItem.failed_at.is_(None), OutboxItem.next_attempt_at <= now)
+        .order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(limit)
+    ).all()
+    db.session.commit()
+    sent = failed = 0
+    smtp: smtplib.SMTP | None = None
+    try:
+        for item_id, seen in due:
+            if not claim(item_id, seen, now):
+                continue
+            item = db.session.get_one(OutboxItem, item_id)
+            try:
+                smtp = smtp or _connect()
+            except (OSError, smtplib.SMTPException) as e:
+                # The server is unreachable: note it on this email and leave the rest for later.
+                _failed(item, e, now)
+                failed += 1
+                break
+            try:
+                smtp.send_message(_message(item.payload))
+            except (OSError, smtplib.SMTPException, ValueError) as e:
+                _failed(item, e, now)
+                failed += 1
+                _quit(smtp)
+                smtp = None
+            else:
+                item.sent_at, item.last_error = utcnow(), None
+                sent += 1
+                db.session.commit()
+    finally:
+        _quit(smtp)
+    return sent, failed
+
+
+def claim(item_id: int, seen: int, now: datetime) -> bool:
+    """Take an email for this sender; True when it is ours to send.
+
+    The update matches for one sender only, since it changes the `attempts` it checks. The next
+    try is booked before sending, so a sender that dies mid-send only delays the email.
+    """
+    attempts = seen + 1
+    result = db.session.execute(
+        db.update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.attempts == seen,
+               OutboxItem.sent_at.is_(None), OutboxItem.failed_at.is_(None))
+        .values(attempts=attempts, next_attempt_at=now + backoff(attempts))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _failed(item: OutboxItem, error: Exception, now: datetime) -> None:
+    """Keep the error; after the last try, give the email up."""
+    item.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if item.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        item.failed_at = now
+    db.session.commit()
+
+
+def _connect() -> smtplib.SMTP:
+    cfg = current_app.config
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if cfg["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=SMTP_TIMEOUT,
+                                context=context)
+    else:
+        smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=SMTP_TIMEOUT)
+    try:
+        if cfg["MAIL_USE_TLS"]:
+            smtp.starttls(context=context)
+        if cfg["MAIL_USERNAME"]:
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+    except BaseException:
+        _quit(smtp)
+        raise
+    return smtp
+
+
+def _quit(smtp: smtplib.SMTP | None) -> None:
+    """Close a connection, whatever state it is in."""
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _message(payload: Mapping[str, Any]) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = payload["to"]
+    message["Subject"] = payload["subject"]
+    message["Date"] = formatdate(usegmt=True)
+    for name, value in payload.get("headers", {}).items():
+        message[name] = value
+    message.set_content(payload["text"])
+    if payload.get("html"):
+        message.add_alternative(payload["html"], subtype="html")
+    return message
+
+
+def work_round() -> tuple[int, int, int]:
+    """One round of the outbox worker: queue moderators' digests, send due mail and webhook calls;
+    returns (digests, delivered, failed tries)."""
+    # Services (and webhooks, built on them) build on this module: imported when a round runs.
+    from . import webhooks
+    from .services.notify import queue_digest
+
+    digests = queue_digest() if current_app.config["MAIL_SERVER"] else 0
+    sent, failed = send_pending()
+    hooks_sent, hooks_failed = webhooks.send_pending()
+    return digests, sent + hooks_sent, failed + hooks_failed
+
+
+def serve(app: Flask, interval: float, stop: threading.Event,
+          report: Callable[[tuple[int, int, int]], object] | None = None) -> None:
+    """Run a round every `interval` seconds until `stop` is set; a failed round is only logged."""
+    while True:
+        with app.app_context():
+            try:
+                counts = work_round()
+            except Exception:
+                app.logger.exception("Sending mail failed; trying again in %s seconds.", interval)
+                db.session.rollback()
+            else:
+                if report is not None:
+                    report(counts)
+        if stop.wait(interval):
+            return
+
+
+class Sender:
+    """This process's background sender: a daemon thread started by the first request."""
+
+    def __init__(self, app: Flask) -> None:
+        """Prepare, but start nothing."""
+        self.app = app
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+
+    def ensure_started(self) -> None:
+        """Start the thread once per process (a forked worker starts its own)."""
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self.thread = threading.Thread(
+                target=serve, args=(self.app, self.app.config["MAIL_POLL_SECONDS"], self.stop),
+                name="comments-mail", daemon=True)
+            self.thread.start()
+
+
+def _validate(app: Flask) -> None:
+    """Check the mail settings once, at start-up."""
+    cfg = app.config
+    if cfg["MAIL_USE_TLS"] and cfg["MAIL_USE_SSL"]:
+        raise RuntimeError("Set at most one of MAIL_USE_TLS (STARTTLS) and MAIL_USE_SSL.")
+    if cfg["MAIL_MAX_ATTEMPTS"] < 1 or cfg["MAIL_POLL_SECONDS"] < 1:
+        raise RuntimeError("MAIL_MAX_ATTEMPTS and MAIL_POLL_SECONDS must be at least 1.")
+    # Environment values are parsed as JSON, so a numeric password would arrive as a number.
+    for key in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):
+        if cfg[key] is not None:
+            cfg[key] = str(cfg[key])
+    if url := cfg["PUBLIC_URL"]:
+        parts = urlsplit(url)
+        if (parts.scheme not in ("http", "https") or not parts.netloc or parts.query
+                or parts.fragment):
+            raise RuntimeError(f"PUBLIC_URL must be an http(s) address, got {url!r}.")
+        cfg["PUBLIC_URL"] = url.rstrip("/")
+    elif cfg["MAIL_SERVER"]:
+        raise RuntimeError("Set PUBLIC_URL with MAIL_SERVER: links in mail need the address.")
+
+
+def init_app(app: Flask) -> None:
+    """Check the settings; start the background sender lazily, with the first request."""
+    _validate(app)
+    cfg = app.config
+    # The thread delivers webhooks too, so it runs even without a mail server.
+    if cfg["MAIL_BACKGROUND"] and not app.testing:
+        sender = app.extensions[EXTENSION] = Sender(app)
+        app.before_request(sender.ensure_started)
