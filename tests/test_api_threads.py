@@ -227,3 +227,14 @@ def test_featured_comments_come_first_in_either_order(app: Flask, client: FlaskC
         top = read(client, sort=sort).get_json()["comments"]
         assert [c["id"] for c in top] == [ids[2], *rest]
         assert top[0]["featured"] is True and top[1]["featured"] is False
+
+
+@pytest.mark.parametrize("query", ["site=ne%00ws&article=a", "site=news&article=a%00b",
+                                   "site=news&article=a&limit=%C2%B2",
+                                   "site=news&article=a&cursor=%0A", "site=news&article=a&cursor=%22"])
+def test_reads_with_text_no_database_can_hold_are_4xx(client: FlaskClient, query: str) -> None:
+    res = client.get(f"/api/v1/threads?{query}")
+    assert 400 <= res.status_code < 500
+    assert res.get_json()["error"]["field"] in ("site", "article", "limit", "cursor")
+    counts = client.get(f"/api/v1/counts?{query.replace('&limit=%C2%B2', '').split('&cursor')[0]}")
+    assert counts.status_code in (200, 404, 422)

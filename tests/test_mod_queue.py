@@ -184,3 +184,14 @@ def test_comment_page_shows_its_own_history(app: Flask, queued: dict[str, int]) 
         from comments.models import Moderator
         other = db.session.scalar(db.select(Moderator.id).filter_by(email="newsmod@example.org"))
     assert "spoilers" not in client.get(f"/mod/log?moderator={other}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["q=a%00b", "author=%00", "article=x%00", "site=%00", "q=%ED%A0%80",
+                                   "author=%F0%9F%98%80"])
+def test_filters_no_database_can_hold_are_4xx_or_empty_never_500(app: Flask, queued: dict[str, int],
+                                                                 query: str) -> None:
+    client, _ = login(app, "admin@example.org")
+    res = client.get(f"/mod/comments?{query}")
+    assert res.status_code in (200, 404)
+    if res.status_code == 200 and "%00" in query:
+        assert 'class="item' not in res.get_data(as_text=True)

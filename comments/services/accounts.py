@@ -54,7 +54,8 @@ def create_moderator(email: str, password: str, role: Role | str = Role.MODERATO
 
 def authenticate(email: str, password: str) -> Moderator | None:
     """The active account with this email and password, or None."""
-    moderator = db.session.scalar(db.select(Moderator).filter_by(email=email.strip().lower()))
+    address = fields.storable(email.strip().lower())
+    moderator = db.session.scalar(db.select(Moderator).filter_by(email=address)) if address else None
     try:
         _hasher.verify(moderator.password_hash if moderator else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

@@ -92,3 +92,15 @@ def mapping(data: Mapping[str, Any], key: str, field: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise Invalid(f"'{field}' must be an object.", field)
     return value
+
+
+def storable(value: str | None) -> str | None:
+    """`value` when a database can hold it; None for text with NUL or lone surrogates, which
+    PostgreSQL refuses (used for search filters, where a refusal would only say "no match")."""
+    if value is None or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value

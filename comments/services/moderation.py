@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Role,
                       Site, Thread, utcnow)
 from . import notify, webhooks
-from .fields import MAX_ID
+from .fields import MAX_ID, storable
 
 ACTIONS = ("approve", "remove", "spam", "feature", "unfeature")
 _TARGET = {"approve": CommentStatus.APPROVED, "remove": CommentStatus.REMOVED,
@@ -35,7 +35,7 @@ def visible_site(moderator: Moderator, slug: str | None) -> Site | None:
     """The site a filter names, checked against the moderator's sites; None when none is named."""
     if not slug:
         return None
-    site = db.session.scalar(db.select(Site).filter_by(slug=slug))
+    site = db.session.scalar(db.select(Site).filter_by(slug=slug)) if storable(slug) else None
     if site is None:
         raise NotFound("No such site.", "site")
     require_site(moderator, site.id)

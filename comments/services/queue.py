@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditEntry, Comment, CommentStatus, Moderator, Thread
+from .fields import storable
 from .moderation import site_ids, visible_site
 
 T = TypeVar("T")
@@ -76,6 +77,8 @@ def _page(stmt: Select, page: int, per_page: int) -> Page[Comment]:
 def _article(stmt: Select, article: str | None) -> Select:
     if not article:
         return stmt
+    if storable(article) is None:
+        return stmt.where(db.false())
     return stmt.join(Thread, Thread.id == Comment.thread_id).where(Thread.article_key == article)
 
 
@@ -99,13 +102,17 @@ def search(moderator: Moderator, filters: Filters, page: int = 1,
     stmt = _article(_scoped(moderator, db.select(Comment), filters.site), filters.article)
     if filters.status is not None:
         stmt = stmt.where(Comment.status == filters.status)
-    if filters.author:
-        needle = filters.author.strip()
+    author, text = storable(filters.author), storable(filters.q)
+    if (filters.author and author is None) or (filters.q and text is None):
+        # Text no database can hold matches nothing.
+        stmt = stmt.where(db.false())
+    if author:
+        needle = author.strip()
         stmt = stmt.where(db.or_(Comment.author_name.ilike(f"%{_escape(needle)}%", escape="\\"),
                                  db.func.lower(Comment.author_email) == needle.lower(),
                                  Comment.client_ip == needle))
-    if filters.q:
-        stmt = stmt.where(Comment.text.ilike(f"%{_escape(filters.q.strip())}%", escape="\\"))
+    if text:
+        stmt = stmt.where(Comment.text.ilike(f"%{_escape(text.strip())}%", escape="\\"))
     return _page(stmt.order_by(Comment.created_at.desc(), Comment.id.desc()), page, per_page)
 
 

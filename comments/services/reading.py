@@ -117,6 +117,8 @@ def thread_tree(site: Site, article: str, sort: str = "oldest", limit: int | Non
                 cursor: str | None = None, root: int | None = None,
                 thread: Thread | None = None) -> ThreadView:
     """A page of top-level comments (featured first on the first page) with all their replies."""
+    # A cursor is checked even where there is nothing to page through.
+    after = _after(cursor, sort) if cursor is not None else None
     thread = thread or find_thread(site, article)
     if thread is None:
         return ThreadView(None, [])
@@ -134,8 +136,8 @@ def thread_tree(site: Site, article: str, sort: str = "oldest", limit: int | Non
                                                                  Comment.status == CommentStatus.APPROVED), sort)))
         stmt = base.where(db.not_(db.and_(Comment.featured.is_(True),
                                           Comment.status == CommentStatus.APPROVED)))
-        if cursor is not None:
-            stmt = stmt.where(_after(cursor, sort))
+        if after is not None:
+            stmt = stmt.where(after)
         stmt = _order(stmt, sort)
         rows = list(db.session.scalars(stmt.limit(limit + 1) if limit else stmt))
         more = bool(limit) and len(rows) > (limit or 0)

@@ -103,7 +103,9 @@ def update_site(site: Site, *, actor: Moderator | None, name: str | None = None,
 
 def get_site(slug: object) -> Site:
     """The site with this slug; NotFound otherwise."""
-    site = db.session.scalar(db.select(Site).filter_by(slug=slug)) if isinstance(slug, str) else None
+    # Only a well-formed slug reaches the database (no NUL or surrogate can make it fail there).
+    known = isinstance(slug, str) and SLUG_RE.match(slug)
+    site = db.session.scalar(db.select(Site).filter_by(slug=slug)) if known else None
     if site is None:
         raise NotFound("No site with that name is served here.", "site")
     return site

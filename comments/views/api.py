@@ -12,6 +12,7 @@ from ..extensions import db, limiter
 from ..models import Comment, CommentStatus, Site
 from ..security import client_ip
 from ..services import editing, posting, reading, reports, votes
+from ..services import fields
 from ..services.fields import MAX_ID
 from ..services.reading import Node
 from ..services.sites import any_site_allows, get_site
@@ -137,14 +138,14 @@ def report_comment(comment_id: int) -> tuple[Response, int]:
 def counts() -> Response:
     """Approved-comment counts of up to MAX_COUNT_ARTICLES articles of one site."""
     site = _site(request.args.get("site"))
-    articles = list(dict.fromkeys(request.args.getlist("article")))
+    articles = list(dict.fromkeys(
+        fields.string({"article": a}, "article", "article", max_len=512, required=True) or ""
+        for a in request.args.getlist("article")))
     limit = current_app.config["MAX_COUNT_ARTICLES"]
     if not articles:
         raise Invalid("Name at least one 'article'.", "article")
     if len(articles) > limit:
         raise Invalid(f"At most {limit} articles a request.", "article")
-    if any(not a or len(a) > 512 for a in articles):
-        raise Invalid("An 'article' is 1-512 characters.", "article")
     return jsonify(counts=reading.counts(site, articles))
 
 
@@ -193,10 +194,8 @@ def reading_comment(comment_id: int, token: str | None) -> Comment:
 
 
 def _article_arg() -> str:
-    article = request.args.get("article", "")
-    if not article or len(article) > 512:
-        raise Invalid("'article' is required, 1-512 characters.", "article")
-    return article
+    """The article key, checked as a post's is (so a read finds what a post stored)."""
+    return fields.string(request.args, "article", "article", max_len=512, required=True) or ""
 
 
 def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
