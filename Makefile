@@ -76,6 +76,21 @@ test: install-test browser widget axe
 test-postgres: install-test browser widget axe
 	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=redis://127.0.0.1:6379/0 $(BIN)/python -m pytest -q
 
+# The long "nothing lost" runs of tests/test_torture.py (32 posters, 4 workers, 60 s, and the same
+# through two SIGKILLs), on SQLite then PostgreSQL; their numbers replace the "Torture results"
+# section of docs/benchmarks.md, and a failed run is marked there (and fails the target).
+TORTURE_RESULTS := .cache/torture.json
+.PHONY: torture
+torture: install-test
+	mkdir -p .cache && rm -f $(TORTURE_RESULTS)
+	status=0; \
+	for url in "" "$(PG_TEST_URL)"; do \
+	  DATABASE_URL="$$url" TORTURE=long TORTURE_REPORT=$(CURDIR)/$(TORTURE_RESULTS) \
+	    $(BIN)/python -m pytest -q -m torture tests/test_torture.py || status=1; \
+	done; \
+	$(BIN)/python -m bench.torture_report $(TORTURE_RESULTS) docs/benchmarks.md; \
+	exit $$status
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache .cache $(WIDGET_DIST)
 

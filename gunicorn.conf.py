@@ -19,10 +19,11 @@ bind = [os.environ.get("COMMENTS_BIND")
 # database pool, so past a few per machine PostgreSQL's connection limit is the real ceiling.
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1) + 1, 8))
 
-# Threads per worker (COMMENTS_THREADS): a request waiting on the database or Redis does not hold
-# a whole process, and a slow client does not stall its worker's other requests.
-worker_class = "gthread"
-threads = int(os.environ.get("COMMENTS_THREADS") or 4)
+# Threads per worker (COMMENTS_THREADS). 1 keeps sync workers: one request per process, behind the
+# buffering proxy every deployment has. More switch to gthread workers, worth it when requests
+# mostly wait on PostgreSQL or Redis, and safe only if everything a request calls is thread-safe.
+threads = int(os.environ.get("COMMENTS_THREADS") or 1)
+worker_class = "gthread" if threads > 1 else "sync"
 
 # A worker silent this long is killed and replaced; no request of ours should come near it.
 timeout = 30

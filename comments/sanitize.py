@@ -1,6 +1,7 @@
 """Turn reader-written Markdown and imported HTML into sanitized, allowlisted HTML."""
 
 import re
+import threading
 from collections.abc import Iterator
 from functools import partial
 from html.parser import HTMLParser
@@ -42,18 +43,6 @@ _BARE_URL = re.compile(
     re.IGNORECASE,
 )
 
-_markdown = MarkdownIt("commonmark", {"breaks": True, "html": False}).disable(
-    [
-        "heading",
-        "lheading",
-        "hr",
-        "image",
-        "table",
-        "strikethrough",
-        "html_block",
-        "html_inline",
-    ]
-)
 
 
 def _safe_href(href: str) -> str | None:
@@ -111,30 +100,54 @@ class _Cleaner(Cleaner):
         self.walker = lambda dom: _Prune(walk(dom))
 
 
-_cleaner = _Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    filters=[
-        partial(
-            LinkifyFilter,
-            callbacks=[_link_policy],
-            skip_tags={"pre", "code"},
-            url_re=_BARE_URL,
+# bleach's Cleaner (and its html5lib parser) keeps state while it works, so each thread of a
+# threaded server gets its own; they are built once per thread.
+_local = threading.local()
+
+
+def _tools() -> tuple[MarkdownIt, Cleaner]:
+    """This thread's Markdown renderer and cleaner."""
+    tools = getattr(_local, "tools", None)
+    if tools is None:
+        markdown = MarkdownIt("commonmark", {"breaks": True, "html": False}).disable(
+            [
+                "heading",
+                "lheading",
+                "hr",
+                "image",
+                "table",
+                "strikethrough",
+                "html_block",
+                "html_inline",
+            ]
         )
-    ],
-)
+        cleaner = _Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            filters=[
+                partial(
+                    LinkifyFilter,
+                    callbacks=[_link_policy],
+                    skip_tags={"pre", "code"},
+                    url_re=_BARE_URL,
+                )
+            ],
+        )
+        tools = _local.tools = (markdown, cleaner)
+    return tools
 
 
 def render(text: str) -> str:
     """Render reader-written text in our Markdown subset to sanitized HTML."""
-    return _cleaner.clean(_markdown.render(text.replace("\x00", "")))
+    markdown, cleaner = _tools()
+    return cleaner.clean(markdown.render(text.replace("\x00", "")))
 
 
 def clean_html(html: str) -> str:
     """Clean already-HTML input against the same allowlist, linkifying bare URLs."""
-    return _cleaner.clean(html.replace("\x00", ""))
+    return _tools()[1].clean(html.replace("\x00", ""))
 
 
 class _TextCollector(HTMLParser):

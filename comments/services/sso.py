@@ -30,7 +30,7 @@ def verify(site: Site, token: object) -> Identity:
     """The identity in a token signed with this site's secret; Unauthorized when it is not one."""
     if not site.sso_secret:
         raise Invalid("This site does not use single sign-on.", "sso")
-    if not isinstance(token, str) or len(token) > 4096:
+    if not isinstance(token, str) or len(token) > 4096 or fields.storable(token) is None:
         raise Unauthorized("The sign-in token is not valid.", "sso", code="sso_invalid")
     try:
         claims = jwt.decode(token, site.sso_secret, algorithms=["HS256"], leeway=LEEWAY_SECONDS,
