@@ -19,6 +19,7 @@ def test_the_site_page_changes_every_setting_and_logs_it(app: Flask) -> None:
     client, token = login(app, "admin@example.org")
     page = client.get("/mod/sites/news").get_data(as_text=True)
     assert "edit_window_minutes" in page and "blocked_words" in page and "Single sign-on" in page
+    assert page.count('id="webhooks"') == 1 and "<title>News · Comments</title>" in page
     form = {"csrf_token": token, "full": "1", "name": "The News", "origins": "https://news.example",
             "moderation": "post", "hold_score": "5", "spam_score": "9", "max_links": "1",
             "blocked_words": "casino, Viagra", "blocked_domains": "", "min_seconds": "3",
