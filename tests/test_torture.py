@@ -224,7 +224,7 @@ def report(name: str, result: dict[str, Any]) -> None:
 
 def test_threads_rendering_at_once_each_get_their_own_html() -> None:
     texts = [f"{n}: *a* **b** `c` [d](https://d{n}.example/)\n\n> e {n}\n\n- f\n- g {n} "
-             "https://h{n}.example/i" for n in range(16)]
+             f"https://h{n}.example/i\n\n" * 3 for n in range(16)]
     expected = [sanitize.render(text) for text in texts]
     wrong: list[str] = []
 
