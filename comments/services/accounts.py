@@ -1,6 +1,7 @@
 """Moderator accounts: password hashing, logins, site access, and API tokens."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -15,8 +16,15 @@ from ..models import ApiToken, Moderator, Role, Site, utcnow
 from . import fields
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so a login takes as long either way (made on
+    first use: hashing at import would cost every process argon2's memory before any login)."""
+    return _hasher.hash("not a password of anyone")
+
+
 MIN_PASSWORD = 10
 
 
@@ -57,7 +65,7 @@ def authenticate(email: str, password: str) -> Moderator | None:
     address = fields.storable(email.strip().lower())
     moderator = db.session.scalar(db.select(Moderator).filter_by(email=address)) if address else None
     try:
-        _hasher.verify(moderator.password_hash if moderator else _DUMMY_HASH, password)
+        _hasher.verify(moderator.password_hash if moderator else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if moderator is None or not moderator.active:
