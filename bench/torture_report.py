@@ -46,7 +46,7 @@ def section(results: dict[str, dict[str, Any]], when: datetime) -> str:
         f"`make torture`, {when:%Y-%m-%d %H:%M} UTC, on {os.cpu_count()} cores "
         f"({platform.system()} {platform.release()}, Python {platform.python_version()}). "
         "Posters post new comments and replies to their own accepted ones through the HTTP API of "
-        "gunicorn (`gunicorn.conf.py`: gthread, 4 threads a worker), rate limits and the spam filter "
+        "gunicorn as `gunicorn.conf.py` sets it up by default, rate limits and the spam filter "
         "off; then every accepted post is looked up in the database. A run passes with no 5xx, "
         "no other refusal, no \"database is locked\" or traceback in the server's log, each 201 "
         "stored exactly once as answered, and threads' counts equal to their rows "
