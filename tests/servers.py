@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+import redis
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -226,3 +228,23 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def answering_redis() -> str:
+    """The run's REDIS_URL, else the local Redis; it must answer. Outside CI a developer without a
+    local Redis gets a skip; in CI (and whenever REDIS_URL is set) a silent Redis fails the test."""
+    given = os.environ.get("REDIS_URL")
+    url = given or LOCAL_REDIS
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if given or os.environ.get("CI"):
+            pytest.fail(f"Redis at {url} does not answer")
+        pytest.skip(f"no Redis at {LOCAL_REDIS} (CI and REDIS_URL make this a failure)")
+    finally:
+        client.close()
+    return url

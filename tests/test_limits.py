@@ -1,7 +1,6 @@
 """Posting limits end to end: workers sharing Redis, proxy trust, the memory fallback, headers."""
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import threading
@@ -22,7 +21,7 @@ from comments.services.sites import create_site
 
 from .conftest import make_app
 from .helpers import ORIGIN, comment_payload, post
-from .servers import TAG, Reply, Server, gunicorn, migrated_database, server_env
+from .servers import TAG, Reply, Server, answering_redis, gunicorn, migrated_database, server_env
 
 LIMIT = 4
 EMAIL_LIMIT = 3
@@ -31,7 +30,6 @@ BURST = 10
 HIGH = "1000 per minute"
 # Flask-Limiter's own words when it gives up on its storage (flask_limiter/_extension.py).
 FALLBACK_LOGGED = "Rate limit storage unreachable - falling back to in-memory storage"
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 # Settings arrive JSON-parsed, so secrets and prefixes start with letters to stay strings.
 SECRET = f"limits-{secrets.token_hex(16)}"
 
@@ -71,19 +69,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def redis_url() -> str:
-    """The run's REDIS_URL (which must answer), else a local Redis (skipped when there is none)."""
-    given = os.environ.get("REDIS_URL")
-    url = given or LOCAL_REDIS
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if given:
-            pytest.fail(f"REDIS_URL={given} is set but Redis does not answer")
-        pytest.skip(f"no Redis at {LOCAL_REDIS}")
-    finally:
-        client.close()
-    return url
+    """The run's Redis (see servers.answering_redis)."""
+    return answering_redis()
 
 
 def start(stack: ExitStack, database: str, directory: Path, workers: int = 2,

@@ -6,7 +6,6 @@ one SQLite file (WAL). The backend in use is the fixture's parameter, so it show
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -25,13 +24,12 @@ from comments.services.sites import create_site
 
 from .conftest import USE_POSTGRES
 from .helpers import ORIGIN
-from .servers import Server, gunicorn, migrated_database, server_env
+from .servers import Server, answering_redis, gunicorn, migrated_database, server_env
 
 BACKEND = "postgresql" if USE_POSTGRES else "sqlite"
 LIMIT = 3
 POSTS = 8
 HIGH = "1000 per minute"
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 # Settings arrive JSON-parsed, so secrets and prefixes start with letters to stay strings.
 SECRET = f"servers-{secrets.token_hex(16)}"
 STALE = "counter_1.db"
@@ -48,19 +46,8 @@ class Pair:
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    """The run's REDIS_URL (which must answer), else a local Redis (skipped when there is none)."""
-    given = os.environ.get("REDIS_URL")
-    url = given or LOCAL_REDIS
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if given:
-            pytest.fail(f"REDIS_URL={given} is set but Redis does not answer")
-        pytest.skip(f"no Redis at {LOCAL_REDIS}")
-    finally:
-        client.close()
-    yield url
+    """The run's Redis (see servers.answering_redis)."""
+    yield answering_redis()
 
 
 def _forget(redis_url: str, prefix: str) -> None:
