@@ -1,6 +1,6 @@
 /* Mounts the widget in a shadow root and runs it: pages, order, posting, new comments, deep links. */
 import { createApi } from "./api.js";
-import { loadMessages, readSettings } from "./config.js";
+import { loadMessages, readSettings, tokenIdentity } from "./config.js";
 import { h } from "./dom.js";
 import { createForm } from "./form.js";
 import { plural } from "./format.js";
@@ -23,6 +23,8 @@ export async function mount(element, scriptUrl) {
   const { site, article } = settings;
   const store = createStore(new URL(scriptUrl).origin);
   const api = createApi(scriptUrl, store.reader);
+  // Whom the site signed in, as their token says: for the form's words only.
+  const identity = settings.sso ? tokenIdentity(settings.sso) ?? {} : null;
   let sort = store.sort(settings.sort);
   const query = (extra) => ({ site, article, sort, limit: settings.pageSize, ...extra });
   // The thread, the catalog and the stylesheet are fetched side by side.
@@ -227,21 +229,22 @@ export async function mount(element, scriptUrl) {
 
   function newForm(parentId, onClose) {
     const onSubmit = (fields) => submit(parentId, fields);
-    return createForm({ messages, author: store.author(), reply: parentId != null, onSubmit, onClose });
+    return createForm({ messages, author: store.author(), identity, reply: parentId != null, onSubmit, onClose });
   }
 
   async function submit(parentId, { name, email, text, homepage, notify }) {
     const result = await api.post({
       site, article, url: settings.url, title: settings.title,
       ...(parentId != null && { parent_id: parentId }),
-      author: email ? { name, email } : { name },
+      // A signed-in reader's name and email are the token's, which the server checks.
+      ...(settings.sso ? { sso: settings.sso } : { author: email ? { name, email } : { name } }),
       text,
       homepage,
       ...(notify && { notify: true }),
       ...(formToken && { form_token: formToken }),
     });
     const held = result.status !== "approved";
-    store.rememberAuthor(name, email);
+    if (!settings.sso) store.rememberAuthor(name, email);
     store.saveOwn(result.comment.id, { token: result.edit_token, text, site, article }, held);
     // The reader sees their own held comment, marked as waiting; the server calls it pending.
     const node = thread.insert({ ...result.comment, status: held ? "pending" : "approved" },

@@ -3,7 +3,10 @@
 // The languages with a catalog in i18n/; any other falls back to the first.
 const LANGUAGES = ["en", "de"];
 
-/** What to show and how: the thread's site and article, the language, order, page size and polling. */
+/**
+ * What to show and how: the thread's site and article, the language, order, page size, polling,
+ * and the site's sign-in token for its reader, if any.
+ */
 export function readSettings(element) {
   const data = element.dataset;
   const canonical = document.querySelector('link[rel="canonical"]')?.href;
@@ -17,7 +20,23 @@ export function readSettings(element) {
     sort: data.sort,
     pageSize: Math.min(100, Math.max(1, Math.round(data.pageSize) || 50)),
     pollSeconds: Math.max(0, Number(data.pollSeconds ?? 30) || 0),
+    sso: data.sso || "",
   };
+}
+
+/**
+ * The name and email a sign-in token claims, read without checking its signature: only for
+ * showing the reader who they post as. The server verifies the token; null when it is unreadable.
+ */
+export function tokenIdentity(token) {
+  try {
+    const segment = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(segment), (c) => c.charCodeAt(0))));
+    const text = (value) => (typeof value === "string" && value.trim()) || null;
+    return { name: text(claims.name), email: text(claims.email) };
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -48,8 +48,10 @@ export function whenSubmitted(form, button, busy, action, onError) {
 /**
  * A form for a new comment. `onSubmit({name, email, text, homepage, notify})` resolves to the
  * comment's status; a reply form also gets `onClose({posted})`, which hides it (its fields stay).
+ * For a reader the site signed in, `identity` holds the name and email their token claims: the
+ * form says who they post as instead of asking, since the server takes both from the token.
  */
-export function createForm({ messages, author, reply = false, onSubmit, onClose }) {
+export function createForm({ messages, author, identity, reply = false, onSubmit, onClose }) {
   const notice = createNotice({ id: uid("notice") });
   const hintId = uid("hint");
   const control = (tag, props) => h(tag, { ...props, "aria-describedby": notice.id });
@@ -64,7 +66,7 @@ export function createForm({ messages, author, reply = false, onSubmit, onClose 
   const notify = h("input", { type: "checkbox", name: "notify", "aria-describedby": hintId });
   const hint = h("span", { className: "hint", id: hintId }, messages.notifyNeedsEmail);
   const emailChanged = () => {
-    const hasEmail = Boolean(fields.email.value.trim());
+    const hasEmail = Boolean(identity ? identity.email : fields.email.value.trim());
     notify.disabled = !hasEmail;
     notify.checked &&= hasEmail;
     hint.hidden = hasEmail;
@@ -73,10 +75,15 @@ export function createForm({ messages, author, reply = false, onSubmit, onClose 
   emailChanged();
   const submit = h("button", { type: "submit", className: "submit" }, reply ? messages.submitReply : messages.submit);
   const form = h("form", { className: reply ? "form reply-form" : "form" },
-    h("div", { className: "row" }, labelled(messages.name, fields.name), labelled(messages.email, fields.email)),
+    identity
+      ? h("p", { className: "signed-in" },
+        identity.name ? format(messages.signedInAs, { name: identity.name }) : messages.signedIn)
+      : h("div", { className: "row" }, labelled(messages.name, fields.name), labelled(messages.email, fields.email)),
     h("label", { className: "trap", "aria-hidden": "true" }, messages.honeypot, homepage),
     labelled(messages.text, fields.text),
-    h("p", { className: "notify" }, h("label", { className: "choice" }, notify, messages.notify), hint),
+    // A signed-in reader without an email in their token cannot be told of replies, nor add one.
+    h("p", { className: "notify", hidden: identity && !identity.email },
+      h("label", { className: "choice" }, notify, messages.notify), hint),
     h("div", { className: "actions" },
       submit,
       onClose && h("button", { type: "button", className: "cancel", onclick: () => onClose() }, messages.cancel)),
@@ -88,7 +95,7 @@ export function createForm({ messages, author, reply = false, onSubmit, onClose 
   };
   whenSubmitted(form, submit, messages.posting, async () => {
     reset();
-    const email = fields.email.value.trim();
+    const email = identity ? identity.email : fields.email.value.trim();
     const status = await onSubmit({
       name: fields.name.value.trim(),
       email,

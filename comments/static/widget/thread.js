@@ -53,6 +53,8 @@ export function createThread(messages, footer) {
     item.prepend(h("article", {},
       h("header", {},
         h("h3", {}, author(data.author)),
+        data.author?.verified && h("span", { className: "badge verified", title: messages.verifiedTitle },
+          messages.verified),
         timeAgo(data.created_at, locale),
         data.featured && h("span", { className: "badge" }, messages.featured),
         data.status === "pending" && h("span", { className: "badge pending" }, messages.awaiting),

@@ -16,6 +16,9 @@
     data-page-size     top-level comments per page, 1-100 (default 50), each with all its replies.
     data-poll-seconds  how often the widget asks, while the page is visible, whether new comments
                        came (a cheap 304 when none did); default 30, 0 switches it off.
+    data-sso           a reader the site has signed in: an HS256 JWT made with the site's secret
+                       (see the README's "Single sign-on"). The form then shows "Signed in as NAME"
+                       instead of the name and email fields, and every post and reply carries it.
 
   Colours and fonts come from CSS custom properties the page may set: see widget.css.
   The page gets one global, CommentsWidget, with mount(element) and unmount(element).
@@ -23,10 +26,10 @@
   Build: `make widget` has esbuild (pinned in the Makefile) bundle these ES modules, both
   catalogs included, into one minified classic script, dist/widget.js, and minify widget.css into
   dist/widget.css; GET /widget.js serves the bundle. Measured (gzip -9c, every file a reader loads):
-    bundle: widget.js 9.5 KB + widget.css 2.0 KB = 11.5 KB, in 2 requests. Load: the page, then
+    bundle: widget.js 9.7 KB + widget.css 2.0 KB = 11.7 KB, in 2 requests. Load: the page, then
       widget.js, then the thread and the stylesheet side by side: 2 round trips to a first render.
-    native ES modules, as written: 23.7 KB in 15 requests (14 modules and catalogs, the CSS), over
-      the 15 KB budget; even minified file by file, 13.6 KB. Load: widget.js, then app.js, then
+    native ES modules, as written: 24.7 KB in 15 requests (14 modules and catalogs, the CSS), over
+      the 15 KB budget; even minified file by file, 13.7 KB. Load: widget.js, then app.js, then
       its ten imports, then the thread, the catalog and the stylesheet: 4 round trips.
   First render of a 20-comment thread in Chromium (median of 9 runs, on a busy shared machine):
   on loopback 1.2 s bundled vs 1.5 s native; at 150 ms emulated latency 1.3 s vs 2.6 s.
