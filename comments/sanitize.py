@@ -44,7 +44,6 @@ _BARE_URL = re.compile(
 )
 
 
-
 def _safe_href(href: str) -> str | None:
     """Return the href trimmed of ASCII whitespace if it is an absolute http(s) or mailto URL."""
     href = href.strip("\t\n\f\r ")
@@ -83,6 +82,28 @@ class _Prune(Filter):
                     yield token
             else:
                 yield token
+
+
+class _KeepPreNewline(Filter):
+    """Double a newline that opens a <pre>, so the next parse leaves the text as it is."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Yield the tokens, with a newline added where a parser would drop one."""
+        # An HTML parser drops one newline directly after a <pre> start tag, and the serializer
+        # does not write it back, so every clean would eat one. This runs last, on the tokens
+        # the serializer writes: earlier steps (pruning, stripping tags and comments) are what
+        # can bring text up against the tag. <listing> and <textarea> never pass the allowlist.
+        after_pre = False
+        for token in super().__iter__():
+            kind, data = token["type"], token.get("data")
+            if after_pre and kind in ("Characters", "SpaceCharacters"):
+                if not data:
+                    yield token
+                    continue
+                if data.startswith("\n"):
+                    token = {**token, "data": "\n" + data}
+            after_pre = kind == "StartTag" and token["name"] == "pre"
+            yield token
 
 
 class _Cleaner(Cleaner):
@@ -132,7 +153,8 @@ def _tools() -> tuple[MarkdownIt, Cleaner]:
                     callbacks=[_link_policy],
                     skip_tags={"pre", "code"},
                     url_re=_BARE_URL,
-                )
+                ),
+                _KeepPreNewline,
             ],
         )
         tools = _local.tools = (markdown, cleaner)

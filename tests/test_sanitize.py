@@ -3,7 +3,7 @@
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from comments.sanitize import (
@@ -59,6 +59,38 @@ class _Inventory(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+
+
+class _ShownText(HTMLParser):
+    """Collect the text a browser shows for HTML, as the HTML spec parses a <pre>."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.pre_opened = False
+        self.feed(html.replace("\r\n", "\n").replace("\r", "\n"))
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.pre_opened = tag == "pre"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.pre_opened = False
+
+    def handle_comment(self, data: str) -> None:
+        self.pre_opened = False
+
+    def handle_data(self, data: str) -> None:
+        # The spec ignores a newline that is the very next token after a <pre> start tag.
+        if self.pre_opened and data.startswith("\n"):
+            data = data[1:]
+        self.pre_opened = False
+        self.parts.append(data)
+
+
+def shown_text(html: str) -> str:
+    """Return the text of html as a browser shows it, tags removed."""
+    return "".join(_ShownText(html).parts)
 
 
 def assert_allowlisted(html: str) -> None:
@@ -427,6 +459,44 @@ def test_render_output_is_stable_under_clean_html(source: str) -> None:
     assert clean_html(html) == html
 
 
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<pre>\n\nx</pre>", "<pre>\n\nx</pre>"),
+        ("<pre>\n\nx", "<pre>\n\nx</pre>"),
+        ("<pre>\nx</pre>", "<pre>x</pre>"),
+        ("<pre>\n</pre>", "<pre></pre>"),
+        ("<pre>\r\n\r\nx</pre>", "<pre>\n\nx</pre>"),
+        ("<p>a<pre>\n\nx", "<p>a</p><pre>\n\nx</pre>"),
+        ("<pre><pre>\n\nx", "<pre><pre>\n\nx</pre></pre>"),
+        ("<pre><!-- c -->\n\nx</pre>", "<pre>\n\n\nx</pre>"),
+        ('<pre><a href="/x"></a>\n\nx</pre>', "<pre>\n\n\nx</pre>"),
+    ],
+)
+def test_clean_html_keeps_a_newline_that_opens_pre(html: str, expected: str) -> None:
+    cleaned = clean_html(html)
+    assert cleaned == expected
+    assert clean_html(cleaned) == cleaned
+    assert shown_text(cleaned) == shown_text(html)
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("```\n\nx\n```", "\nx\n"),
+        ("~~~\n\n\n  x\n~~~", "\n\n  x\n"),
+        ("text\n\n```\n\nx\n\n```", "\nx\n\n"),
+    ],
+)
+def test_fenced_code_opening_with_blank_lines_is_stable(source: str, code: str) -> None:
+    html = render(source)
+    block = f"<pre><code>{code}</code></pre>\n"
+    assert html.endswith(block)
+    assert clean_html(html) == html
+    assert clean_html(clean_html(html)) == html
+    assert shown_text(block) == f"{code}\n"
+
+
 # --- excerpt ---------------------------------------------------------------------------------
 
 
@@ -469,6 +539,12 @@ FRAGMENTS = [
 ]
 reader_text = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=40).map("".join)
 fast = settings(max_examples=200, deadline=None)
+# <pre> and newlines, with the markup that cleaning strips, prunes or unwraps in between.
+PRE_FRAGMENTS = [
+    "<pre>", "</pre>", "<code>", "</code>", "<b>", "</b>", "<div>", "<!-- c -->",
+    "<script>s</script>", '<a href="/x">', "</a>", "<br>", "\n", "\r\n", " ", "x", "&#10;",
+]
+pre_html = st.lists(st.sampled_from(PRE_FRAGMENTS), max_size=12).map("".join)
 
 
 @fast
@@ -479,6 +555,8 @@ def test_property_render_emits_only_allowlisted_markup(text: str) -> None:
 
 @fast
 @given(reader_text)
+@example("```\n\nx\n```")
+@example("    x\n\n```\n\n\n<pre>\n\ny\n```")
 def test_property_render_is_stable_under_clean_html(text: str) -> None:
     html = render(text)
     assert clean_html(html) == html
@@ -488,6 +566,19 @@ def test_property_render_is_stable_under_clean_html(text: str) -> None:
 @given(reader_text)
 def test_property_clean_html_emits_only_allowlisted_markup(html: str) -> None:
     assert_allowlisted(clean_html(html))
+
+
+@fast
+@given(pre_html | reader_text)
+@example("<pre>\n\nx</pre>")
+@example("<pre>\n\nx")
+@example("<pre><b>\n\nx</b></pre>")
+@example("<pre><div>x</div></pre>")
+@example("<pre><script>s</script>\n\nx</pre>")
+@example("<pre><!-- c --><div></div>\n\nx")
+def test_property_clean_html_is_idempotent(html: str) -> None:
+    once = clean_html(html)
+    assert clean_html(once) == once
 
 
 @fast
