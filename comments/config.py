@@ -80,6 +80,12 @@ class Defaults:
     MAX_DEPTH = 50
     # Articles a single counts request may ask for.
     MAX_COUNT_ARTICLES = 100
+    # Megabytes of rendered thread pages each worker keeps (thread_cache.py); 0 turns the cache off.
+    THREAD_CACHE_MB = 32
+    # Seconds a shared cache (a CDN or a caching proxy) may serve a thread or counts answer without
+    # asking again; 0 makes it revalidate every time (cheap: the ETag answers 304). Browsers always
+    # revalidate, so a reader who just posted never sees an older page.
+    SHARED_CACHE_SECONDS = 0
     # JSON responses are compact: they are read by the widget, not by people.
     JSON_SORT_KEYS = False
     # The service's address as readers reach it (e.g. https://comments.example), the base of every
@@ -109,6 +115,7 @@ class Defaults:
 
 _INT_KEYS = ("SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH", "PROXY_COUNT", "MAX_TEXT_LENGTH",
              "MAX_NAME_LENGTH", "MAX_COUNT_ARTICLES", "MAX_DEPTH",
+             "THREAD_CACHE_MB", "SHARED_CACHE_SECONDS",
              "MOD_IDLE_MINUTES", "IP_RETENTION_DAYS", "WEBHOOK_MAX_ATTEMPTS", "MAIL_PORT", "MAIL_MAX_ATTEMPTS",
              "MAIL_POLL_SECONDS", "MAIL_LINK_MAX_AGE_HOURS")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -33,6 +33,12 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address)
 csrf = CSRFProtect()
+
+
+@limiter.request_filter
+def _reads_are_unlimited() -> bool:
+    """No read carries a limit (the login form limits its POST only): spare reads the limiter."""
+    return request.method in ("GET", "HEAD", "OPTIONS")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -2,10 +2,10 @@
 from .moderation import ApiToken, AuditEntry, Ban, LabelledExample, Moderator, Role, moderator_sites
 from .outbox import OutboxItem, UsedLink
 from .reader import Report, Vote
-from .site import SETTINGS, Moderation, Site
-from .thread import Comment, CommentStatus, Thread, utcnow
+from .site import SETTINGS, Moderation, Site, SiteSnapshot
+from .thread import Comment, CommentStatus, Thread, ThreadSnapshot, utcnow
 from .webhook import EVENTS, Webhook
 
 __all__ = ["EVENTS", "ApiToken", "AuditEntry", "Ban", "Comment", "CommentStatus", "LabelledExample",
-           "Moderation", "Moderator", "OutboxItem", "Report", "Role", "SETTINGS", "Site", "Thread",
-           "UsedLink", "Vote", "Webhook", "moderator_sites", "utcnow"]
+           "Moderation", "Moderator", "OutboxItem", "Report", "Role", "SETTINGS", "Site",
+           "SiteSnapshot", "Thread", "ThreadSnapshot", "UsedLink", "Vote", "Webhook", "moderator_sites", "utcnow"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +40,32 @@ SETTINGS: dict[str, tuple[type, Any, str]] = {
 }
 
 
-class Site(db.Model):
+class SiteRules:
+    """A site's settings and origins, read the same from the model and from a snapshot."""
+
+    settings: dict[str, Any]
+    origins: list[str]
+
+    def setting(self, name: str) -> Any:
+        """A setting's value on this site, or its default."""
+        return self.settings.get(name, SETTINGS[name][1])
+
+    def allows_origin(self, origin: str | None) -> bool:
+        """True when `origin` (an Origin header value) may embed this site."""
+        return origin is not None and origin in self.origins
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSnapshot(SiteRules):
+    """What the read path needs of a site, loaded without the ORM (services/reading.py)."""
+
+    id: int
+    slug: str
+    origins: list[str]
+    settings: dict[str, Any]
+
+
+class Site(SiteRules, db.Model):
     """A publication that embeds the widget."""
 
     __tablename__ = "sites"
@@ -58,11 +84,3 @@ class Site(db.Model):
     # The HS256 secret the site signs its readers' single sign-on tokens with; None: no SSO.
     sso_secret: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    def setting(self, name: str) -> Any:
-        """A setting's value on this site, or its default."""
-        return self.settings.get(name, SETTINGS[name][1])
-
-    def allows_origin(self, origin: str | None) -> bool:
-        """True when `origin` (an Origin header value) may embed this site."""
-        return origin is not None and origin in self.origins

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +48,20 @@ class Thread(db.Model):
     closed_at: Mapped[datetime | None]
 
     site = relationship("Site", lazy="joined")
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSnapshot:
+    """What the read path needs of a thread, loaded without the ORM (services/reading.py)."""
+
+    id: int
+    url: str | None
+    title: str | None
+    comment_count: int
+    version: int
+    created_at: datetime
+    closed_at: datetime | None
+    site: Any
 
 
 class Comment(db.Model):

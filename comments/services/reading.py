@@ -5,19 +5,26 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.orm import aliased
 
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Comment, CommentStatus, Site, Thread, utcnow
+from ..models import (Comment, CommentStatus, Site, SiteSnapshot, Thread, ThreadSnapshot,
+                      utcnow)
 from .fields import MAX_ID
+from .sites import is_slug
 
 SORTS = ("oldest", "newest", "top")
+# What a reader is shown of a comment, and what the tree needs: a read loads these columns as
+# plain rows, never the source text, the email, the address or the filter's verdict.
+SHOWN = (Comment.id, Comment.parent_id, Comment.root_id, Comment.author_name,
+         Comment.author_website, Comment.sso_id, Comment.author_avatar, Comment.html,
+         Comment.status, Comment.featured, Comment.score, Comment.created_at, Comment.edited_at)
 
 
 @dataclass
@@ -25,7 +32,7 @@ class Node:
     """A comment in the tree; `comment` is None for a placeholder whose row readers may not see."""
 
     id: int
-    comment: Comment | None
+    comment: Row[Any] | None
     status: CommentStatus
     created_at: datetime | None
     replies: list[Node] = field(default_factory=list)
@@ -40,7 +47,7 @@ class Node:
 class ThreadView:
     """A page of a thread as readers see it; `thread` is None before the first comment."""
 
-    thread: Thread | None
+    thread: Thread | ThreadSnapshot | None
     roots: list[Node]
     next_cursor: str | None = None
 
@@ -50,12 +57,60 @@ class ThreadView:
         return self.thread.comment_count if self.thread else 0
 
 
-def find_thread(site: Site, article: str) -> Thread | None:
+def find_thread(site: Site | SiteSnapshot, article: str) -> Thread | None:
     """The thread of `article` on `site`, if it has one."""
     return db.session.scalar(db.select(Thread).filter_by(site_id=site.id, article_key=article))
 
 
-def is_closed(thread: Thread | None) -> bool:
+# Built once: a read only binds its values. Core, not the ORM: the hot read (a cached page) opens
+# no session and builds no model instance.
+_SITES, _THREADS = Site.__table__, Thread.__table__
+_SITE_COLUMNS = (_SITES.c.id, _SITES.c.slug, _SITES.c.origins, _SITES.c.settings)
+_THREAD_COLUMNS = tuple(_THREADS.c[f.name] for f in fields(ThreadSnapshot) if f.name != "site")
+_LOCATE = (db.select(*_SITE_COLUMNS, *(c.label(f"thread_{c.name}") for c in _THREAD_COLUMNS))
+           .select_from(_SITES.outerjoin(_THREADS, db.and_(
+               _THREADS.c.site_id == _SITES.c.id, _THREADS.c.article_key == db.bindparam("article"))))
+           .where(_SITES.c.slug == db.bindparam("slug")))
+_COUNTS = (db.select(*_SITE_COLUMNS, _THREADS.c.article_key, _THREADS.c.comment_count)
+           .select_from(_SITES.outerjoin(_THREADS, db.and_(
+               _THREADS.c.site_id == _SITES.c.id,
+               _THREADS.c.article_key.in_(db.bindparam("articles", expanding=True)))))
+           .where(_SITES.c.slug == db.bindparam("slug")))
+
+
+def _site_rows(stmt: Select, slug: object, **params: Any) -> list[Any]:
+    """Rows of a site-led read; NotFound when no site has this slug."""
+    rows = []
+    if is_slug(slug):
+        with db.engine.connect() as conn:
+            rows = conn.execute(stmt, {"slug": slug, **params}).all()
+    if not rows:
+        raise NotFound("No site with that name is served here.", "site")
+    return rows
+
+
+def _snapshot(row: Any) -> SiteSnapshot:
+    return SiteSnapshot(row.id, row.slug, row.origins, row.settings)
+
+
+def locate(slug: object, article: str) -> tuple[SiteSnapshot, ThreadSnapshot | None]:
+    """A site and its thread of `article`, read-only, in one query; NotFound for an unknown site."""
+    row = _site_rows(_LOCATE, slug, article=article)[0]
+    site = _snapshot(row)
+    if row.thread_id is None:
+        return site, None
+    return site, ThreadSnapshot(*(row._mapping[f"thread_{c.name}"] for c in _THREAD_COLUMNS),
+                                site=site)
+
+
+def counts(slug: object, articles: Sequence[str]) -> tuple[SiteSnapshot, dict[str, int]]:
+    """A site and its approved comments per article (zero without a thread), in one query."""
+    rows = _site_rows(_COUNTS, slug, articles=list(articles))
+    found = {row.article_key: row.comment_count for row in rows if row.article_key is not None}
+    return _snapshot(rows[0]), {article: found.get(article, 0) for article in articles}
+
+
+def is_closed(thread: Thread | ThreadSnapshot | None) -> bool:
     """Closed by a moderator, or older than the site's auto-close age."""
     if thread is None:
         return False
@@ -73,6 +128,10 @@ def _shown_root() -> ColumnElement[bool]:
     return db.or_(Comment.status == CommentStatus.APPROVED, visible_reply)
 
 
+SHOWN_ROOT = _shown_root()
+FEATURED = db.and_(Comment.featured.is_(True), Comment.status == CommentStatus.APPROVED)
+
+
 def _order(stmt: Select, sort: str) -> Select:
     if sort == "newest":
         return stmt.order_by(Comment.created_at.desc(), Comment.id.desc())
@@ -81,7 +140,7 @@ def _order(stmt: Select, sort: str) -> Select:
     return stmt.order_by(Comment.created_at, Comment.id)
 
 
-def _cursor_key(comment: Comment, sort: str) -> list[Any]:
+def _cursor_key(comment: Row[Any], sort: str) -> list[Any]:
     key: list[Any] = [sort, comment.created_at.isoformat(), comment.id]
     return key + [comment.score] if sort == "top" else key
 
@@ -113,46 +172,44 @@ def _after(cursor: str, sort: str) -> ColumnElement[bool]:
     return later
 
 
-def thread_tree(site: Site, article: str, sort: str = "oldest", limit: int | None = None,
+def thread_tree(site: Site | SiteSnapshot, article: str, sort: str = "oldest", limit: int | None = None,
                 cursor: str | None = None, root: int | None = None,
-                thread: Thread | None = None) -> ThreadView:
+                thread: Thread | ThreadSnapshot | None = None) -> ThreadView:
     """A page of top-level comments (featured first on the first page) with all their replies."""
     # A cursor is checked even where there is nothing to page through.
     after = _after(cursor, sort) if cursor is not None else None
     thread = thread or find_thread(site, article)
     if thread is None:
         return ThreadView(None, [])
-    base = db.select(Comment).where(Comment.thread_id == thread.id, Comment.parent_id.is_(None),
-                                    _shown_root())
-    featured: list[Comment] = []
+    base = db.select(*SHOWN).where(Comment.thread_id == thread.id, Comment.parent_id.is_(None),
+                                   SHOWN_ROOT)
+    featured: list[Row[Any]] = []
     if root is not None:
-        page = list(db.session.scalars(base.where(Comment.id == root)))
+        page = list(db.session.execute(base.where(Comment.id == root)))
         if not page:
             raise NotFound("No such top-level comment in this thread.", "root")
         more = False
     else:
         if cursor is None:
-            featured = list(db.session.scalars(_order(base.where(Comment.featured.is_(True),
-                                                                 Comment.status == CommentStatus.APPROVED), sort)))
-        stmt = base.where(db.not_(db.and_(Comment.featured.is_(True),
-                                          Comment.status == CommentStatus.APPROVED)))
+            featured = list(db.session.execute(_order(base.where(FEATURED), sort)))
+        stmt = base.where(db.not_(FEATURED))
         if after is not None:
             stmt = stmt.where(after)
         stmt = _order(stmt, sort)
-        rows = list(db.session.scalars(stmt.limit(limit + 1) if limit else stmt))
+        rows = list(db.session.execute(stmt.limit(limit + 1) if limit else stmt))
         more = bool(limit) and len(rows) > (limit or 0)
         page = rows[:limit] if limit else rows
     tops = featured + page
-    replies = db.session.scalars(
-        db.select(Comment).where(Comment.root_id.in_([c.id for c in tops]))
+    replies = list(db.session.execute(
+        db.select(*SHOWN).where(Comment.root_id.in_([c.id for c in tops]))
         .order_by(Comment.created_at, Comment.id)
-    ).all() if tops else []
+    )) if tops else []
     roots = _assemble(tops, replies)
     next_cursor = _encode(_cursor_key(page[-1], sort)) if more and page else None
     return ThreadView(thread, roots, next_cursor)
 
 
-def _assemble(tops: Sequence[Comment], replies: Sequence[Comment]) -> list[Node]:
+def _assemble(tops: Sequence[Row[Any]], replies: Sequence[Row[Any]]) -> list[Node]:
     """Nest replies (oldest first) under their parents and keep only what readers may see."""
     nodes: dict[int, Node] = {c.id: Node(c.id, c, c.status, c.created_at) for c in tops}
     roots = [nodes[c.id] for c in tops]
@@ -174,17 +231,6 @@ def _prune(nodes: list[Node]) -> list[Node]:
         if node.visible or node.replies:
             kept.append(node)
     return kept
-
-
-def counts(site: Site, articles: Sequence[str]) -> dict[str, int]:
-    """Approved comments per article, zero for articles without a thread: one query."""
-    rows = db.session.execute(
-        db.select(Thread.article_key, Thread.comment_count).where(
-            Thread.site_id == site.id, Thread.article_key.in_(articles)
-        )
-    )
-    found = {key: count for key, count in rows}
-    return {article: found.get(article, 0) for article in articles}
 
 
 def place(comment: Comment) -> tuple[list[int], int]:

@@ -101,11 +101,14 @@ def update_site(site: Site, *, actor: Moderator | None, name: str | None = None,
     return site
 
 
+def is_slug(slug: object) -> bool:
+    """A well-formed slug: only those reach the database (no NUL or surrogate can fail there)."""
+    return isinstance(slug, str) and SLUG_RE.match(slug) is not None
+
+
 def get_site(slug: object) -> Site:
     """The site with this slug; NotFound otherwise."""
-    # Only a well-formed slug reaches the database (no NUL or surrogate can make it fail there).
-    known = isinstance(slug, str) and SLUG_RE.match(slug)
-    site = db.session.scalar(db.select(Site).filter_by(slug=slug)) if known else None
+    site = db.session.scalar(db.select(Site).filter_by(slug=slug)) if is_slug(slug) else None
     if site is None:
         raise NotFound("No site with that name is served here.", "site")
     return site

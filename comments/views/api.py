@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from .. import limits
+from .. import limits, thread_cache
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db, limiter
-from ..models import Comment, CommentStatus, Site
+from ..models import Comment, CommentStatus, Site, SiteSnapshot
 from ..security import client_ip
 from ..services import editing, posting, reading, reports, votes
 from ..services import fields
@@ -28,7 +29,7 @@ CORS_EXPOSE = "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimi
 @bp.get("/threads")
 def thread() -> Response:
     """A page of an article's visible, nested thread (empty when nobody has commented yet)."""
-    site = _site(request.args.get("site"))
+    slug = _slug(request.args.get("site"))
     article = _article_arg()
     sort = request.args.get("sort", "oldest")
     if sort not in reading.SORTS:
@@ -36,33 +37,42 @@ def thread() -> Response:
     limit = _int_arg("limit", 50, 1, 100)
     root = _int_arg("root", None, 1, MAX_ID)
     cursor = request.args.get("cursor") or None
-    found = reading.find_thread(site, article)
-    # The version moves with every write that changes what readers see: a cheap revalidation.
-    page = hashlib.sha256(f"{sort}.{limit}.{cursor or ''}.{root or ''}".encode()).hexdigest()[:16]
-    etag = f"t{found.id}.{found.version}.{page}" if found else f"none.{page}"
+    site, found = reading.locate(slug, article)
+    _check_origin(site)
+    # The version moves with every write that changes what readers see: a cheap revalidation,
+    # and the key of the rendered page in this worker's cache.
+    key = found and (found.id, found.created_at, found.version)
+    page = (sort, limit, cursor, root)
+    digest = hashlib.sha256(repr((key, page)).encode()).hexdigest()[:20]
+    etag = f"t{found.id}.{found.version}.{digest}" if found else f"none.{digest}"
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
-        response.set_etag(etag, weak=True)
-        return response
-    view = reading.thread_tree(site, article, sort, limit=limit, cursor=cursor, root=root,
-                               thread=found)
-    response = jsonify(
-        thread={
+    else:
+        cache = thread_cache.current()
+        comments = cache.get(key, page) if key and cache.enabled else None
+        if comments is None:
+            view = reading.thread_tree(site, article, sort, limit=limit, cursor=cursor, root=root,
+                                       thread=found)
+            comments = _compact({"comments": [_node_json(node) for node in view.roots],
+                                 "next_cursor": view.next_cursor})
+            if key and cache.enabled:
+                cache.put(key, page, comments)
+        meta = {
             "article": article,
             "url": found.url if found else None,
             "title": found.title if found else None,
-            "count": view.count,
+            "count": found.comment_count if found else 0,
             "closed": reading.is_closed(found),
             "downvotes": site.setting("downvotes"),
             "edit_window": site.setting("edit_window_minutes") * 60,
-        },
-        comments=[_node_json(node) for node in view.roots],
-        next_cursor=view.next_cursor,
-        form_token=posting.form_token(site),
-    )
+        }
+        # The page is an object that ends in "}", so the live fields join it without re-encoding.
+        response = Response(b"".join((
+            comments[:-1], b',"thread":', _compact(meta),
+            b',"form_token":', _compact(posting.form_token(site)), b"}",
+        )), mimetype="application/json")
     response.set_etag(etag, weak=True)
-    response.cache_control.no_cache = True
-    return response
+    return _shared(response)
 
 
 @bp.post("/comments")
@@ -137,7 +147,7 @@ def report_comment(comment_id: int) -> tuple[Response, int]:
 @bp.get("/counts")
 def counts() -> Response:
     """Approved-comment counts of up to MAX_COUNT_ARTICLES articles of one site."""
-    site = _site(request.args.get("site"))
+    slug = _slug(request.args.get("site"))
     articles = list(dict.fromkeys(
         fields.string({"article": a}, "article", "article", max_len=512, required=True) or ""
         for a in request.args.getlist("article")))
@@ -146,20 +156,43 @@ def counts() -> Response:
         raise Invalid("Name at least one 'article'.", "article")
     if len(articles) > limit:
         raise Invalid(f"At most {limit} articles a request.", "article")
-    return jsonify(counts=reading.counts(site, articles))
+    site, found = reading.counts(slug, articles)
+    _check_origin(site)
+    return _shared(jsonify(counts=found))
 
 
 def _site(slug: object) -> Site:
     """The requested site, refusing browsers on pages outside its origins."""
+    site = get_site(_slug(slug))
+    _check_origin(site)
+    return site
+
+
+def _slug(slug: object) -> str:
     if not isinstance(slug, str) or not slug:
         raise Invalid("'site' is required: the slug of your site.", "site")
-    site = get_site(slug)
+    return slug
+
+
+def _check_origin(site: Site | SiteSnapshot) -> None:
+    """Refuse a browser on a page outside the site's origins (and answer CORS to the others)."""
     origin = request.headers.get("Origin")
     if origin is not None and not site.allows_origin(origin):
         raise Forbidden(f"This site does not accept requests from {origin}.", "site",
                         code="origin_not_allowed")
     g.cors_origin = origin
-    return site
+
+
+def _shared(response: Response) -> Response:
+    """Anonymous reads: any cache may keep them, browsers revalidate (ETag), proxies may wait."""
+    seconds = current_app.config["SHARED_CACHE_SECONDS"]
+    response.headers["Cache-Control"] = \
+        f"public, max-age=0, s-maxage={seconds}" if seconds else "public, no-cache"
+    return response
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _bearer() -> str | None:
