@@ -1,11 +1,18 @@
 """The queue and the all-comments page: what they show, the actions, CSRF and the audit log."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
 import pytest
 from flask import Flask
+from sqlalchemy import event, text
 
 from comments.extensions import db
-from comments.models import AuditEntry, Comment, Site, Thread
+from comments.models import AuditEntry, Comment, Moderator, Site, Thread
+from comments.services import queue
 
 from .helpers import read
 from .modhelpers import login, post_comment, setup_sites, status_of
@@ -195,3 +202,64 @@ def test_filters_no_database_can_hold_are_4xx_or_empty_never_500(app: Flask, que
     assert res.status_code in (200, 404)
     if res.status_code == 200 and "%00" in query:
         assert 'class="item' not in res.get_data(as_text=True)
+
+
+@contextmanager
+def _sent() -> Iterator[list[tuple[str, Any]]]:
+    """Every statement on the comments table sent meanwhile, as the driver got it."""
+    sent: list[tuple[str, Any]] = []
+
+    def grab(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM comments" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+
+
+def _plan(statement: str, parameters: Any) -> str:
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        return "\n".join(row[3] for row in rows)
+    return "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+
+
+def test_the_queue_and_authors_histories_read_their_indexes(app: Flask) -> None:
+    setup_sites(app)
+    with app.app_context():
+        site_id = db.session.scalar(db.select(Site.id).filter_by(slug="news"))
+        thread = Thread(site_id=site_id, article_key="a1")
+        db.session.add(thread)
+        db.session.flush()
+        # Enough published comments that reading them all costs more than the index; ten by each
+        # author, whose email is typed in two cases.
+        db.session.execute(db.insert(Comment), [
+            {"thread_id": thread.id, "site_id": site_id, "author_name": "A", "text": "t", "html": "t",
+             "author_email": f"{'Author' if i // 300 % 2 else 'author'}{i % 300}@example.org",
+             "status": "pending" if i % 500 == 0 else "approved", "flagged": i % 700 == 1,
+             "created_at": datetime(2026, 1, 1) + timedelta(minutes=i)} for i in range(3000)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE comments"))
+        if db.engine.dialect.name == "postgresql":
+            # Only an index or a scan of the whole table can answer: the plan must name the index.
+            db.session.execute(text("SET LOCAL enable_seqscan = off"))
+        admin, newsmod = (db.session.scalar(db.select(Moderator).filter_by(email=e))
+                          for e in ("admin@example.org", "newsmod@example.org"))
+        with _sent() as sent:
+            page = queue.pending(admin, "news")
+            assert queue.pending(newsmod).total == page.total == queue.pending_count(admin) == 6 + 5
+            history = queue.histories(page.items)[queue.author_key(page.items[0])]
+        assert (history.approved, history.pending) == (8, 2)
+        waiting = [s for s in sent if "flagged" in s[0].partition("WHERE")[2]]
+        by_email = [s for s in sent if "lower(comments.author_email)" in s[0]]
+        assert len(waiting) == 5 and len(by_email) == 1
+        for statement, parameters in waiting:
+            assert "ix_comments_waiting" in _plan(statement, parameters), statement
+            # Inline, so that the generic plan of a prepared statement can use the index too.
+            assert "'pending'" in statement and "'approved'" in statement
+        assert "ix_comments_site_id_lower_author_email" in _plan(*by_email[0])
+        db.session.rollback()
