@@ -100,11 +100,13 @@ def _elapsed(token: str | None, site: Site) -> tuple[str, float | None]:
     return "ok", (utcnow() - signed_at.replace(tzinfo=None)).total_seconds()
 
 
-def validate(payload: Mapping[str, Any]) -> Draft:
-    """Check every field of a posted comment; raises NotFound or Invalid naming the field."""
+def validate(payload: Mapping[str, Any], site: Site | None = None) -> Draft:
+    """Check every field of a posted comment (of `site`, when the caller has looked it up);
+    raises NotFound or Invalid naming the field."""
     cfg = current_app.config
     slug = fields.string(payload, "site", "site", max_len=64, required=True)
-    site = get_site(slug)
+    if site is None or site.slug != slug:
+        site = get_site(slug)
     url = fields.web_url(payload, "url", "url", max_len=2048)
     if url is not None and url_origin(url) not in site.origins:
         raise Invalid("The article URL is not on one of this site's origins.", "url")
@@ -150,10 +152,12 @@ def _loose_string(value: object) -> str | None:
     return value[:2000] if isinstance(value, str) else None
 
 
-def post_comment(payload: Mapping[str, Any], client_ip: str, reader_key: str | None = None) -> Posted:
+def post_comment(payload: Mapping[str, Any], client_ip: str, reader_key: str | None = None,
+                 site: Site | None = None) -> Posted:
     """Validate, judge and store a new comment; nothing is stored when it is refused."""
-    draft = validate(payload)
-    if reading.is_closed(reading.find_thread(draft.site, draft.article)):
+    draft = validate(payload, site)
+    thread = reading.find_thread(draft.site, draft.article)
+    if reading.is_closed(thread):
         raise Forbidden("Comments are closed on this article.", code="thread_closed")
     ban = active_ban(draft.site.id, draft.email, client_ip, draft.sso_id)
     if ban is not None:
@@ -166,11 +170,12 @@ def post_comment(payload: Mapping[str, Any], client_ip: str, reader_key: str | N
     # A concurrent first comment may create the thread under us: the unique key settles it, retry once.
     for attempt in (1, 2):
         try:
-            return _store(draft, html, client_ip, reader)
+            return _store(draft, html, client_ip, reader, thread)
         except IntegrityError:
             db.session.rollback()
             if attempt == 2:
                 raise
+            thread = reading.find_thread(draft.site, draft.article)
     raise AssertionError("unreachable")
 
 
@@ -234,10 +239,8 @@ def policy(site: Site) -> spam.Policy:
     )
 
 
-def _store(draft: Draft, html: str, client_ip: str, reader: str | None) -> Posted:
-    thread = db.session.scalar(
-        db.select(Thread).filter_by(site_id=draft.site.id, article_key=draft.article)
-    )
+def _store(draft: Draft, html: str, client_ip: str, reader: str | None,
+           thread: Thread | None) -> Posted:
     parent = _parent(draft, thread)
     digest = authors.text_hash(draft.text)
     status, reasons, verdict = _judge(draft, html, thread, client_ip, reader, digest)
@@ -266,9 +269,8 @@ def _store(draft: Draft, html: str, client_ip: str, reader: str | None) -> Poste
         thread.comment_count = Thread.comment_count + 1
         if parent is not None:
             notify.reply_published(comment)
-    webhooks.emit(comment, "comment.created")
-    if status is CommentStatus.PENDING:
-        webhooks.emit(comment, "comment.queued")
+    webhooks.emit(comment, "comment.created",
+                  *(["comment.queued"] if status is CommentStatus.PENDING else []))
     db.session.commit()
     return Posted(comment=comment, edit_token=token)
 

@@ -82,19 +82,20 @@ def recent_deliveries(site: Site, limit: int = 20) -> list[OutboxItem]:
     return _items(site.id)[:limit]
 
 
-def emit(comment: Comment, event: str) -> None:
-    """Queue `event` for every webhook of the comment's site that wants it (no commit: the
+def emit(comment: Comment, *events: str) -> None:
+    """Queue each event for every webhook of the comment's site that wants it (no commit: the
     delivery exists only if the caller's transaction does)."""
     hooks = db.session.scalars(db.select(Webhook).where(Webhook.site_id == comment.site_id,
                                                         Webhook.active.is_(True))).all()
-    wanted = [h for h in hooks if event in h.events]
-    if not wanted:
-        return
-    db.session.flush()
-    body = _event_body(comment, event)
-    for hook in wanted:
-        db.session.add(OutboxItem(kind=KIND, payload={"webhook_id": hook.id, "site_id": hook.site_id,
-                                                      "event": event, "body": body}))
+    for event in events:
+        wanted = [h for h in hooks if event in h.events]
+        if not wanted:
+            continue
+        db.session.flush()
+        body = _event_body(comment, event)
+        for hook in wanted:
+            db.session.add(OutboxItem(kind=KIND, payload={
+                "webhook_id": hook.id, "site_id": hook.site_id, "event": event, "body": body}))
 
 
 def emit_status(comment: Comment) -> None:

@@ -82,8 +82,8 @@ def thread() -> Response:
 def create_comment() -> tuple[Response, int]:
     """Post a comment or a reply."""
     payload = json_body()
-    _site(payload.get("site"))
-    posted = posting.post_comment(payload, client_ip(), request.headers.get(READER_HEADER))
+    site = _site(payload.get("site"))
+    posted = posting.post_comment(payload, client_ip(), request.headers.get(READER_HEADER), site)
     g.post_outcome = posted.comment.status.value
     return jsonify(
         comment=_comment_json(posted.comment),
