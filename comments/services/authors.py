@@ -1,15 +1,17 @@
 """What the database knows about an author: identity by reader key, history, trust, duplicates."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import Select
 
 from ..extensions import db
 from ..models import Ban, Comment, CommentStatus, Site, utcnow
 from ..spam import Facts
+from .moderation import ANY_LIVE_BAN
 
 READER_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
@@ -35,36 +37,45 @@ def _count(*where: object) -> int:
     return db.session.scalar(db.select(db.func.count(Comment.id)).where(*where)) or 0
 
 
+@functools.cache
+def _facts_query(author_by: str) -> Select[Any]:
+    """The spam filter's counts with every value bound: built once per way of naming an author.
+
+    The rows with this text and the rows by this author, each through its own index (a union:
+    under an OR of the two the planner walks the whole site), then counted three ways. An absent
+    reader, email or identity is bound as NULL, which matches no row.
+    """
+    c = Comment.__table__.c
+    columns = (c.id, c.thread_id, c.status, c.text_hash, c.client_ip, c.reader_hash,
+               c.author_email, c.sso_id)
+    site_rows = (c.site_id == db.bindparam("site_id"), c.id != db.bindparam("exclude"))
+    same_text = c.text_hash == db.bindparam("text_hash")
+    r = db.union(db.select(*columns).where(*site_rows, same_text),
+                 db.select(*columns).where(*site_rows, c[author_by] == db.bindparam(author_by))
+                 ).subquery().c
+    same_text = r.text_hash == db.bindparam("text_hash")
+    same_author = db.or_(*(r[name] == db.bindparam(name)
+                           for name in ("client_ip", "reader_hash", "author_email", "sso_id")))
+    return db.select(
+        db.func.count(r.id).filter(same_text, same_author),
+        db.func.count(db.distinct(r.thread_id)).filter(same_text,
+                                                       r.thread_id != db.bindparam("thread_id")),
+        db.func.count(r.id).filter(r[author_by] == db.bindparam(author_by),
+                                   r.status == CommentStatus.APPROVED),
+    )
+
+
 def facts(site: Site, thread_id: int | None, text_digest: str, reader: str | None,
           email: str | None, ip: str, exclude: int | None = None,
           identity: str | None = None) -> Facts:
     """Duplicates, links to banned authors, and whether this is the author's first comment."""
-    def author(t: Any) -> ColumnElement[bool]:
-        if identity:
-            return t.sso_id == identity
-        return t.reader_hash == reader if reader else t.client_ip == ip
-
-    c = Comment.__table__.c
-    columns = (c.id, c.thread_id, c.status, c.text_hash, c.client_ip, c.reader_hash,
-               c.author_email, c.sso_id)
-    site_rows = [c.site_id == site.id] + ([c.id != exclude] if exclude is not None else [])
-    # The rows with this text and the rows by this author, each through its own index (a union:
-    # under an OR of the two the planner walks the whole site), then counted three ways.
-    r = db.union(db.select(*columns).where(*site_rows, c.text_hash == text_digest),
-                 db.select(*columns).where(*site_rows, author(c))).subquery().c
-    same_author = [r.client_ip == ip]
-    if reader:
-        same_author.append(r.reader_hash == reader)
-    if email:
-        same_author.append(r.author_email == email)
-    if identity:
-        same_author.append(r.sso_id == identity)
-    same_text = r.text_hash == text_digest
-    by_author, threads, approved = db.session.execute(db.select(
-        db.func.count(r.id).filter(same_text, db.or_(*same_author)),
-        db.func.count(db.distinct(r.thread_id)).filter(same_text, r.thread_id != (thread_id or 0)),
-        db.func.count(r.id).filter(author(r), r.status == CommentStatus.APPROVED),
-    )).one()
+    # The author is the sign-in identity, else the reader key, else the address.
+    author_by = "sso_id" if identity else "reader_hash" if reader else "client_ip"
+    by_author, threads, approved = db.session.execute(_facts_query(author_by), {
+        "site_id": site.id, "exclude": exclude or 0, "text_hash": text_digest,
+        "thread_id": thread_id or 0, "client_ip": ip, "reader_hash": reader,
+        "author_email": email, "sso_id": identity,
+    }).one()
     return Facts(same_text_by_author=by_author, same_text_threads=threads,
                  banned_link=_banned_link(site, reader, ip), first_time=approved == 0)
 
@@ -75,9 +86,7 @@ def _banned_link(site: Site, reader: str | None, ip: str) -> str | None:
     live = db.and_(Ban.site_id == site.id, Ban.lifted_at.is_(None),
                    db.or_(Ban.expires_at.is_(None), Ban.expires_at > now))
     # Most sites have no ban in force: then one small look-up settles it.
-    if not db.session.scalar(db.select(
-            db.select(Ban.id).where(live, db.or_(Ban.email.is_not(None), Ban.ip.is_not(None)))
-            .exists())):
+    if not db.session.scalar(ANY_LIVE_BAN, {"site_id": site.id, "now": now}):
         return None
     by_email = db.select(db.func.lower(Ban.email)).where(live, Ban.email.is_not(None))
     by_ip = db.select(Ban.ip).where(live, Ban.ip.is_not(None))

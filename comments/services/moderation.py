@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement
+
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Role,
@@ -210,22 +212,29 @@ def list_bans(moderator: Moderator, limit: int = 200) -> list[Ban]:
     return list(db.session.scalars(stmt))
 
 
+def _live_ban() -> ColumnElement[bool]:
+    """A ban of the bound site, neither lifted nor expired at the bound time."""
+    return db.and_(Ban.site_id == db.bindparam("site_id"), Ban.lifted_at.is_(None),
+                   db.or_(Ban.expires_at.is_(None), Ban.expires_at > db.bindparam("now")))
+
+
+# Built once (posting asks for every comment); an absent email, address or identity is bound as
+# NULL, which matches no ban.
+_ACTIVE_BAN = db.select(Ban).where(_live_ban(), db.or_(
+    Ban.email == db.bindparam("email"), Ban.ip == db.bindparam("ip"),
+    Ban.identity == db.bindparam("identity"))).limit(1)
+ANY_LIVE_BAN = db.select(db.select(Ban.id).where(
+    _live_ban(), db.or_(Ban.email.is_not(None), Ban.ip.is_not(None))).exists())
+
+
 def active_ban(site_id: int, email: str | None, ip: str | None,
                identity: str | None = None, now: datetime | None = None) -> Ban | None:
     """The ban in force against this author on this site, if any."""
-    now = now or utcnow()
-    match = []
-    if email:
-        match.append(Ban.email == email.lower())
-    if ip:
-        match.append(Ban.ip == ip)
-    if identity:
-        match.append(Ban.identity == identity)
-    if not match:
+    if not (email or ip or identity):
         return None
-    return db.session.scalar(db.select(Ban).where(
-        Ban.site_id == site_id, db.or_(*match), Ban.lifted_at.is_(None),
-        db.or_(Ban.expires_at.is_(None), Ban.expires_at > now)).limit(1))
+    return db.session.scalar(_ACTIVE_BAN, {
+        "site_id": site_id, "now": now or utcnow(), "email": email.lower() if email else None,
+        "ip": ip or None, "identity": identity or None})
 
 
 def set_closed(moderator: Moderator, thread_id: int, closed: bool) -> Thread:
