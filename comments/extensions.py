@@ -1,13 +1,14 @@
 """Flask extensions, constructed unbound here and bound to the app in init_app."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -30,7 +31,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 limiter = Limiter(key_func=get_remote_address)
 csrf = CSRFProtect()
 
@@ -46,8 +46,14 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def init_app(app: Flask) -> None:
     """Bind every extension to `app`, and tune SQLite connections."""
     db.init_app(app)
-    # Batch mode lets Alembic alter SQLite tables by copying them.
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    # Alembic and Mako cost a web worker about 20 MB it never uses: migrations (and the `flask db`
+    # commands) are bound only when the app is built by the `flask` command line, or by code that
+    # has imported Flask-Migrate to migrate.
+    if click.get_current_context(silent=True) is not None or "flask_migrate" in sys.modules:
+        from flask_migrate import Migrate
+
+        # Batch mode lets Alembic alter SQLite tables by copying them.
+        Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     limiter.init_app(app)
     csrf.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -49,9 +48,13 @@ def _ping_database(engine: Engine) -> None:
 
 
 def _ping_redis(url: str) -> None:
+    import redis  # only where Redis is configured
+
     client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
     try:
         client.ping()
+    except redis.TimeoutError as exc:
+        raise TimeoutError(str(exc)) from exc
     finally:
         client.close()
 
@@ -60,7 +63,7 @@ def _part(name: str, call: Callable[[], None]) -> str:
     """One part's state; the reason goes to the log, never to the (public) answer."""
     try:
         within(TIMEOUT, call)
-    except (TimeoutError, redis.TimeoutError):
+    except TimeoutError:
         log.warning("health check: %s did not answer within %s s", name, TIMEOUT)
         return TIMED_OUT
     except Exception as exc:

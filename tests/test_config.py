@@ -1,6 +1,9 @@
 """Settings: defaults, the environment, and the generated secret."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,18 @@ def test_templates_are_loaded_from_the_top_level_folder(tmp_path: Path) -> None:
     assert app.jinja_loader.searchpath == [str(ROOT / "templates")]
     with app.test_request_context():
         assert "Not found" in app.jinja_env.get_template("errors/404.html").render()
+
+
+def test_a_web_worker_loads_no_migration_import_or_token_code(tmp_path: Path) -> None:
+    """What gunicorn loads (wsgi.py) leaves Alembic, the importers and PyJWT to the commands and
+    requests that use them; the `flask` command line still has `db`."""
+    env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "COMMENTS_SECRET_KEY": "k" * 40}
+    probe = ("import sys, wsgi; print(sorted(m for m in ('alembic', 'flask_migrate', 'jwt', "
+             "'comments.importers', 'redis') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    assert loaded == "[]"
+    commands = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "--help"], cwd=ROOT,
+                              env=env, check=True, capture_output=True, text=True).stdout
+    assert "Perform database migrations." in commands

@@ -5,14 +5,16 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from .. import importers
 from ..errors import ApiError
 from ..services import sites
+
+if TYPE_CHECKING:
+    from .. import importers
 
 @click.group("import", cls=AppGroup)
 def import_group() -> None:
@@ -71,6 +73,8 @@ def import_json(file: str, slug: str, rewrites: tuple[str, ...], dry_run: bool) 
 
 def _import(kind: str, file: str, slug: str, rewrites: tuple[str, ...], dry_run: bool) -> None:
     """Run one import with a progress bar, then print its summary and each problem."""
+    from .. import importers  # the readers and XML parsers: never loaded by a web worker
+
     rules = []
     for rule in rewrites:
         old, sep, new = rule.partition("=")
@@ -124,6 +128,8 @@ def _progress_bar(progress: importers.Progress) -> Iterator[None]:
               help="Write to this file rather than to standard output.")
 def export_site(slug: str, output: str) -> None:
     """Write every thread and comment of --site as JSON lines (emails and addresses included)."""
+    from .. import importers
+
     try:
         site = sites.get_site(slug)
     except ApiError as e:

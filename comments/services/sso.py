@@ -4,8 +4,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-import jwt
-
 from ..errors import Invalid, Unauthorized
 from ..extensions import db
 from ..models import Moderator, Site
@@ -32,6 +30,10 @@ def verify(site: Site, token: object) -> Identity:
         raise Invalid("This site does not use single sign-on.", "sso")
     if not isinstance(token, str) or len(token) > 4096 or fields.storable(token) is None:
         raise Unauthorized("The sign-in token is not valid.", "sso", code="sso_invalid")
+    # Loaded on the first signed-in post: PyJWT brings the cryptography package with it (about
+    # 10 MB a worker), which sites without single sign-on never need.
+    import jwt
+
     try:
         claims = jwt.decode(token, site.sso_secret, algorithms=["HS256"], leeway=LEEWAY_SECONDS,
                             options={"require": ["sub", "exp"], "verify_aud": False})
