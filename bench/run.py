@@ -58,8 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting for our servers (repeatable), e.g. COMMENTS_LOG_LEVEL=WARNING")
     p.add_argument("--cache-off-env", action="append", default=[], metavar="KEY=VALUE",
-                   help="the setting that switches the app's read cache off, once it has one: "
-                        "adds a cache-off thread read, the one compared with Isso")
+                   help="the settings of the cache-off thread read (the one compared with Isso); "
+                        "default COMMENTS_THREAD_CACHE_MB=0")
     p.add_argument("--max-minutes", type=float, default=30.0,
                    help="start no new test after this long (the report says what was skipped)")
     p.add_argument("--out", type=Path, default=ROOT / "docs")
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace, fleet: Fleet, tmp: Path) -> Run:
     result = Run(quick=args.quick, argv=sys.argv[1:], settings={
         "backend": args.db, "duration_s": args.duration, "warmup_s": args.warmup,
         "connections": args.connections, "workers": args.worker_counts,
-        "env": _pairs(args.env), "cache_off_env": _pairs(args.cache_off_env)})
+        "env": _pairs(args.env), "cache_off_env": _pairs(args.cache_off_env or ["COMMENTS_THREAD_CACHE_MB=0"])})
     say = result.say
     say(f"machine load average {machine.load_average()}; working in {tmp}")
     result.manifest = seed.prepare(big_url, args.threads, args.comments, args.reseed, say)

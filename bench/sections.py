@@ -69,11 +69,12 @@ def _cold(run: Run, table: Table) -> list[str]:
     rows = [[name, w, f"{ms:,.1f}"] for (name, w), ms in sorted(run.first_requests.items())]
     return ["## Cold and warm", "", "*Cold*: a freshly started server, measured without warm-up "
             "(only its very first request, timed on its own below, and one checked request come "
-            "before): each worker's first requests open its database connections and fill "
-            "SQLAlchemy's statement cache. *Warm*: the same load after "
-            f"{run.settings['warmup_s']:.0f} s of load. The app has no response cache of its own "
-            "yet, so a warm read is also a cache-off read; once it has one, pass the setting that "
-            "switches it off with `--cache-off-env KEY=VALUE` and the run adds a cache-off read.",
+            "before): each worker's first requests open its database connections, fill "
+            "SQLAlchemy's statement cache and render the page into the worker's thread cache. "
+            f"*Warm*: the same load after {run.settings['warmup_s']:.0f} s of load, served from "
+            "that cache (one query: the thread's version). *Cache off*: a server started with "
+            f"`{' '.join(f'{k}={v}' for k, v in run.settings['cache_off_env'].items())}`, every "
+            "read rendered from the database (four queries).",
             "", "The very first request of a fresh server:", "",
             *table(["request", "workers", "ms"], rows)]
 
