@@ -17,7 +17,9 @@ class Defaults:
 
     # Database: DATABASE_URL wins; else a SQLite file in instance/ (WAL journal, see extensions.py).
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # Pooled connections idle for 5 s are pinged before use (extensions.py); "pool_pre_ping": true
+    # pings before every use instead.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     # Milliseconds a SQLite writer waits for the lock before giving up.
     SQLITE_BUSY_TIMEOUT_MS = 10_000
     # Redis for shared rate-limit counts across workers and machines; None keeps them in memory.

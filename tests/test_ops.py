@@ -14,12 +14,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from comments import create_app, health, logs
+from sqlalchemy import create_engine, text
+
+from comments import create_app, extensions, health, logs
 from comments.extensions import db
 from comments.models import Comment, CommentStatus
 from comments.services.sites import create_site
 
-from .conftest import make_app
+from .conftest import USE_POSTGRES, make_app
 from .helpers import ORIGIN, comment_payload, post
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
@@ -316,3 +318,26 @@ def test_an_operators_logging_is_left_alone(build: Build, monkeypatch: pytest.Mo
 def test_bad_log_settings_stop_the_start(build: Build, key: str, bad: Any) -> None:
     with pytest.raises(RuntimeError, match=key):
         build("sqlite://", **{key: bad})
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="only a database server drops a pooled connection")
+def test_a_connection_the_server_dropped_while_idle_is_replaced(
+        build: Build, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database restart (or an idle timeout) closes pooled connections under the app: the next
+    request after an idle spell gets a fresh one instead of an error."""
+    app = build(SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"application_name": "idle-drop-test"}})
+    with app.app_context():
+        create_site("news", "News Example", [ORIGIN])
+    client = app.test_client()
+    read = lambda: client.get("/api/v1/counts?site=news&article=a")  # noqa: E731
+    assert read().status_code == 200
+    outside = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with outside.connect() as other:
+        killed = other.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'idle-drop-test'")).scalar()
+    outside.dispose()
+    assert killed >= 1
+    monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0.0)
+    for _ in range(3):
+        assert read().status_code == 200

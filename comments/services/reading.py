@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.orm import aliased
 
 from ..errors import Invalid, NotFound
-from ..extensions import db
+from ..extensions import autocommit_engine, db
 from ..models import (Comment, CommentStatus, Site, SiteSnapshot, Thread, ThreadSnapshot,
                       utcnow)
 from .fields import MAX_ID
@@ -82,7 +82,7 @@ def _site_rows(stmt: Select, slug: object, **params: Any) -> list[Any]:
     """Rows of a site-led read; NotFound when no site has this slug."""
     rows = []
     if is_slug(slug):
-        with db.engine.connect() as conn:
+        with autocommit_engine().connect() as conn:
             rows = conn.execute(stmt, {"slug": slug, **params}).all()
     if not rows:
         raise NotFound("No site with that name is served here.", "site")
