@@ -184,26 +184,28 @@ def thread_tree(site: Site | SiteSnapshot, article: str, sort: str = "oldest", l
     base = db.select(*SHOWN).where(Comment.thread_id == thread.id, Comment.parent_id.is_(None),
                                    SHOWN_ROOT)
     featured: list[Row[Any]] = []
-    if root is not None:
-        page = list(db.session.execute(base.where(Comment.id == root)))
-        if not page:
-            raise NotFound("No such top-level comment in this thread.", "root")
-        more = False
-    else:
-        if cursor is None:
-            featured = list(db.session.execute(_order(base.where(FEATURED), sort)))
-        stmt = base.where(db.not_(FEATURED))
-        if after is not None:
-            stmt = stmt.where(after)
-        stmt = _order(stmt, sort)
-        rows = list(db.session.execute(stmt.limit(limit + 1) if limit else stmt))
-        more = bool(limit) and len(rows) > (limit or 0)
-        page = rows[:limit] if limit else rows
-    tops = featured + page
-    replies = list(db.session.execute(
-        db.select(*SHOWN).where(Comment.root_id.in_([c.id for c in tops]))
-        .order_by(Comment.created_at, Comment.id)
-    )) if tops else []
+    # Plain rows on a connection of their own, outside the ORM session: a read changes nothing.
+    with autocommit_engine().connect() as conn:
+        if root is not None:
+            page = list(conn.execute(base.where(Comment.id == root)))
+            if not page:
+                raise NotFound("No such top-level comment in this thread.", "root")
+            more = False
+        else:
+            if cursor is None:
+                featured = list(conn.execute(_order(base.where(FEATURED), sort)))
+            stmt = base.where(db.not_(FEATURED))
+            if after is not None:
+                stmt = stmt.where(after)
+            stmt = _order(stmt, sort)
+            rows = list(conn.execute(stmt.limit(limit + 1) if limit else stmt))
+            more = bool(limit) and len(rows) > (limit or 0)
+            page = rows[:limit] if limit else rows
+        tops = featured + page
+        replies = list(conn.execute(
+            db.select(*SHOWN).where(Comment.root_id.in_([c.id for c in tops]))
+            .order_by(Comment.created_at, Comment.id)
+        )) if tops else []
     roots = _assemble(tops, replies)
     next_cursor = _encode(_cursor_key(page[-1], sort)) if more and page else None
     return ThreadView(thread, roots, next_cursor)

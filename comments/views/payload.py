@@ -49,4 +49,6 @@ def iso(moment: datetime | None) -> str | None:
     """A stored UTC time as ISO 8601 with a Z."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
