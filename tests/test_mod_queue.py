@@ -262,4 +262,11 @@ def test_the_queue_and_authors_histories_read_their_indexes(app: Flask) -> None:
             # Inline, so that the generic plan of a prepared statement can use the index too.
             assert "'pending'" in statement and "'approved'" in statement
         assert "ix_comments_site_id_lower_author_email" in _plan(*by_email[0])
+        # An admin's queue spans the sites: its own index gives the order, with no sort.
+        with _sent() as sent:
+            assert queue.pending(admin).total == 11
+        statement, parameters = next(s for s in sent if "ORDER BY" in s[0])
+        plan = _plan(statement, parameters)
+        assert "ix_comments_waiting_created_at" in plan, plan
+        assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
         db.session.rollback()

@@ -92,6 +92,11 @@ class Comment(db.Model):
         Index("ix_comments_waiting", "site_id", "created_at", "id",
               postgresql_where=waiting(column("status"), column("flagged", Boolean)),
               sqlite_where=waiting(column("status"), column("flagged", Boolean))),
+        # The same rows in the order of a queue across sites (an admin's, or a moderator's of
+        # several sites), which the index above cannot give without sorting them all.
+        Index("ix_comments_waiting_created_at", "created_at", "id",
+              postgresql_where=waiting(column("status"), column("flagged", Boolean)),
+              sqlite_where=waiting(column("status"), column("flagged", Boolean))),
         # An author's history and bans on a site: emails match whatever their case.
         Index("ix_comments_site_id_lower_author_email", "site_id", func.lower(column("author_email"))),
         Index("ix_comments_site_id_client_ip", "site_id", "client_ip"),
