@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -148,10 +147,10 @@ def _post_thread(base: str, uri: str, comments: list[SourceComment], origin: str
 
 def seed(base: str, threads: dict[str, list[SourceComment]], origin: str,
          progress: Callable[[str], None] = print) -> int:
-    """Post every thread through Isso's own API (POST /new?uri=...), a few threads at a time."""
+    """Post every thread through Isso's own API (POST /new?uri=...), one comment at a time: Isso
+    answers 500 ("database is locked") to writes that meet in its SQLite database."""
     order = sorted(threads, key=lambda uri: -len(threads[uri]))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        posted = sum(pool.map(lambda uri: _post_thread(base, uri, threads[uri], origin), order))
+    posted = sum(_post_thread(base, uri, threads[uri], origin) for uri in order)
     progress(f"Isso seeded with {posted:,} comments in {len(threads)} threads")
     return posted
 

@@ -527,6 +527,16 @@ def test_excerpt_of_empty_html_is_empty() -> None:
     assert excerpt("") == ""
 
 
+def test_excerpt_of_a_long_comment_reads_only_its_start_and_splits_nothing() -> None:
+    # Long links and entities fall across the pieces the excerpt reads the HTML in.
+    paragraph = ('<p>Fish &amp; chips at <a href="https://example.org/' + "x" * 700 + '">the pier'
+                 "</a> &#8212; caf&eacute; &lt;open&gt;.</p>\n")
+    text = excerpt(paragraph * 2000, length=140)
+    assert text.startswith("Fish & chips at the pier \u2014 café <open>. Fish & chips")
+    assert text.endswith("…") and len(text) <= 140
+    assert excerpt(paragraph * 2000, length=40) == excerpt(paragraph * 2, length=40)
+
+
 # --- Properties ------------------------------------------------------------------------------
 
 FRAGMENTS = [
