@@ -45,7 +45,10 @@ def moderator_context() -> dict[str, Any]:
     moderator = g.get("moderator")
     if moderator is None:
         return {"moderator": None, "queue_count": 0, "filter_sites": []}
-    return {"moderator": moderator, "queue_count": queue.pending_count(moderator),
+    # The queue page has counted the whole queue already when it shows all of it.
+    count = g.get("queue_count")
+    return {"moderator": moderator,
+            "queue_count": queue.pending_count(moderator) if count is None else count,
             "filter_sites": moderator.sites if not moderator.is_admin
             else db.session.scalars(db.select(Site).order_by(Site.slug)).all()}
 

@@ -37,6 +37,8 @@ def queue_page() -> str:
     """Pending comments, oldest first, with all a moderator needs to decide."""
     site, article = request.args.get("site") or None, request.args.get("article") or None
     page = queue.pending(g.moderator, site, article, _int_arg("page", 1) or 1)
+    if site is None and article is None:
+        g.queue_count = page.total
     return render_template("mod/queue.html", page=page, site=site, article=article,
                            **_context(page))
 
