@@ -220,11 +220,15 @@ def _answering(server: Server) -> None:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGQUIT, gunicorn's quick stop (the master reaps its workers), or SIGKILL to the group."""
+    """SIGTERM, gunicorn's graceful stop (as systemd stops it), or SIGKILL to the group.
+
+    Not SIGQUIT: its quick stop interrupts a worker that has answered but not yet written its
+    access-log line, and gunicorn logs that as an error of the request.
+    """
     if process.poll() is None:
-        process.send_signal(signal.SIGQUIT)
+        process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
