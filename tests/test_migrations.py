@@ -115,3 +115,19 @@ def test_upgrade_keeps_existing_comments(empty_db_app: Flask) -> None:
             row = conn.execute(text("SELECT site_id, featured, reasons FROM comments")).one()
         db.engine.dispose()
     assert row[0] == 7 and not row[1] and row[2] in ("[]", [])
+
+
+def test_upgrade_gives_queued_webhook_deliveries_their_site_and_webhook(empty_db_app: Flask) -> None:
+    with empty_db_app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO outbox (id, kind, payload, created_at, attempts, next_attempt_at) VALUES "
+                "(1, 'webhook', '{\"webhook_id\": 4, \"site_id\": 7, \"event\": \"e\"}', '2026-01-01',"
+                " 0, '2026-01-01'), (2, 'mail', '{\"to\": \"a@b.example\"}', '2026-01-01', 0,"
+                " '2026-01-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, site_id, webhook_id FROM outbox ORDER BY id")).all()
+        db.engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, 7, 4), (2, None, None)]

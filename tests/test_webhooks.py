@@ -16,7 +16,8 @@ from flask import Flask
 
 from comments import webhooks as delivery
 from comments.extensions import db
-from comments.models import OutboxItem, Webhook
+from comments.models import OutboxItem, Site, Webhook
+from comments.services import webhooks
 
 from .conftest import make_app
 from .modhelpers import login, post_comment, setup_sites
@@ -165,3 +166,26 @@ def test_removing_a_webhook_drops_its_queue(app: Flask, receiver: Receiver) -> N
     client.post(f"/mod/sites/news/webhooks/{hook_id}/delete", data={"csrf_token": token})
     assert deliver(app) == (0, 0)
     assert receiver.calls == []
+
+
+def test_a_sites_deliveries_are_found_behind_any_number_of_others(app: Flask,
+                                                                 receiver: Receiver) -> None:
+    """The admin page and the removal of a webhook find a site's items however many other
+    sites' items came after them."""
+    add_hook(app, receiver.url, ["comment.created"])
+    post_comment(app)
+    with app.app_context():
+        hook = db.session.scalar(db.select(Webhook))
+        blog = db.session.scalar(db.select(Site).filter_by(slug="blog"))
+        db.session.add_all(OutboxItem(kind="webhook", site_id=blog.id, webhook_id=999,
+                                      payload={"webhook_id": 999, "site_id": blog.id})
+                           for _ in range(600))
+        db.session.commit()
+        shown = webhooks.recent_deliveries(hook.site)
+        assert [item.payload["event"] for item in shown] == ["comment.created"]
+        hook_id, blog_id = hook.id, blog.id
+    client, token = login(app, "admin@example.org")
+    client.post(f"/mod/sites/news/webhooks/{hook_id}/delete", data={"csrf_token": token})
+    with app.app_context():
+        left = db.session.scalars(db.select(OutboxItem.site_id)).all()
+    assert len(left) == 600 and set(left) == {blog_id}

@@ -15,12 +15,19 @@ class OutboxItem(db.Model):
     """One delivery to make, retried with backoff until it succeeds or runs out of attempts."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_sent_at_next_attempt_at", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_sent_at_next_attempt_at", "sent_at", "next_attempt_at"),
+        # A site's newest deliveries, for its admin page.
+        Index("ix_outbox_site_id_id", "site_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # "mail" or "webhook".
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # For webhooks: whose delivery this is (also in the payload, which the worker reads).
+    site_id: Mapped[int | None]
+    webhook_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

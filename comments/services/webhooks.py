@@ -63,23 +63,18 @@ def remove(actor: Moderator, webhook_id: int) -> None:
     if hook is None:
         raise NotFound("No such webhook.")
     moderation.require_site(actor, hook.site_id)
-    for item in _items(hook.site_id):
-        if item.payload.get("webhook_id") == hook.id and item.sent_at is None:
-            db.session.delete(item)
+    db.session.execute(db.delete(OutboxItem).where(OutboxItem.webhook_id == hook.id,
+                                                   OutboxItem.sent_at.is_(None)))
     moderation.log_site_change(actor, hook.site, {"webhook_removed": hook.url})
     db.session.delete(hook)
     db.session.commit()
 
 
-def _items(site_id: int, limit: int = 500) -> list[OutboxItem]:
-    rows = db.session.scalars(db.select(OutboxItem).where(OutboxItem.kind == KIND)
-                              .order_by(OutboxItem.id.desc()).limit(limit))
-    return [item for item in rows if item.payload.get("site_id") == site_id]
-
-
 def recent_deliveries(site: Site, limit: int = 20) -> list[OutboxItem]:
     """The site's newest deliveries with the receivers' answers, for the admin page."""
-    return _items(site.id)[:limit]
+    return list(db.session.scalars(db.select(OutboxItem).where(
+        OutboxItem.site_id == site.id, OutboxItem.kind == KIND)
+        .order_by(OutboxItem.id.desc()).limit(limit)))
 
 
 def emit(comment: Comment, *events: str) -> None:
@@ -94,8 +89,10 @@ def emit(comment: Comment, *events: str) -> None:
         db.session.flush()
         body = _event_body(comment, event)
         for hook in wanted:
-            db.session.add(OutboxItem(kind=KIND, payload={
-                "webhook_id": hook.id, "site_id": hook.site_id, "event": event, "body": body}))
+            db.session.add(OutboxItem(
+                kind=KIND, site_id=hook.site_id, webhook_id=hook.id,
+                payload={"webhook_id": hook.id, "site_id": hook.site_id, "event": event,
+                         "body": body}))
 
 
 def emit_status(comment: Comment) -> None:
