@@ -1,19 +1,18 @@
-"""Writing imported records through the models: threads by key, each comment once, parents last."""
+"""The writer of one import run: threads by key, each comment once, parents linked last."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import sanitize
-from ..extensions import db
-from ..models import Comment, CommentStatus, Site, Thread, utcnow
-from ..services import authors
-from . import values
-from .records import CommentRecord, Pingback, Problem, Record, Summary, ThreadRecord
-from .source import Progress
+from ... import sanitize
+from ...extensions import db
+from ...models import Comment, CommentStatus, Site, Thread, utcnow
+from ...services import authors
+from .. import values
+from ..records import CommentRecord, Pingback, Problem, Record, Summary, ThreadRecord
 
 # Comments written (and committed) together.
 BATCH = 500
@@ -24,16 +23,6 @@ _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 Rewrite = Sequence[tuple[str, str]]
 # Where a comment sits: (parent_id, root_id, depth).
 Link = tuple[int | None, int | None, int]
-
-
-class Source(Protocol):
-    """What run reads: a check that fails before any write, then the records, and the progress."""
-
-    progress: Progress
-
-    def check(self) -> None: ...
-
-    def __iter__(self) -> Iterator[Record]: ...
 
 
 class _Node:
@@ -58,28 +47,7 @@ def rewrite_url(value: str | None, rules: Rewrite) -> str | None:
     return new + value[len(old):]
 
 
-def run(source: Source, site: Site, rewrite: Rewrite = (), dry_run: bool = False) -> Summary:
-    """Import every record of `source` into `site`, committing in batches (never in a dry run).
-
-    The source is checked whole first, so a file that is not importable raises ImportFailed
-    before anything is written. Records already imported (by their source ids) are counted, not
-    written again; replies are attached to their parents once the whole file has been read.
-    """
-    source.check()
-    writer = _Writer(site, rewrite, dry_run)
-    try:
-        for record in source:
-            writer.take(record)
-        writer.finish()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if dry_run:
-        db.session.rollback()
-    return writer.summary
-
-
-class _Writer:
+class Writer:
     """The state of one run: the file's threads and comments so far, and the batch being written."""
 
     def __init__(self, site: Site, rewrite: Rewrite, dry_run: bool) -> None:
