@@ -1,7 +1,6 @@
 """Commento's JSON export (version 1) and Comentario's (version 3), plain or gzipped."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +8,7 @@ from typing import Any
 from ..models import CommentStatus
 from . import values
 from .records import CommentRecord, ImportFailed, Problem, Record, ThreadRecord
-from .source import Input
+from .source import Input, load_json
 
 COMMENTO, COMENTARIO = 1, 3
 STATES = {"approved": CommentStatus.APPROVED, "unapproved": CommentStatus.PENDING,
@@ -33,11 +32,7 @@ class CommentoJson:
         """Refuse what is not JSON, not an object, or of an unknown version."""
         if self.document is not None:
             return
-        with self.input.open() as stream:
-            try:
-                document = json.load(stream)
-            except (ValueError, UnicodeDecodeError) as e:
-                raise ImportFailed(f"not valid JSON: {e}") from None
+        document = load_json(self.input)
         if not isinstance(document, dict) or "version" not in document:
             raise ImportFailed("not a Commento or Comentario export: no \"version\"")
         if document["version"] not in (COMMENTO, COMENTARIO):

@@ -1,7 +1,6 @@
 """Isso's SQLite database (threads and comments tables), or Isso's generic JSON import format."""
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -11,7 +10,7 @@ from typing import Any
 from ..models import CommentStatus
 from . import values
 from .records import CommentRecord, ImportFailed, Problem, Record, ThreadRecord
-from .source import Input, Progress
+from .source import Input, Progress, load_json
 
 PREFIX = "isso:"
 # Isso's comment modes.
@@ -119,11 +118,7 @@ class IssoJson:
         """Load and check the whole document (JSON does not stream) before anything is written."""
         if self.document is not None:
             return
-        with self.input.open() as stream:
-            try:
-                document = json.load(stream)
-            except (ValueError, UnicodeDecodeError) as e:
-                raise ImportFailed(f"not valid JSON: {e}") from None
+        document = load_json(self.input)
         if not isinstance(document, list) or not all(isinstance(t, dict) for t in document):
             raise ImportFailed("not Isso's JSON import format: expected a list of threads")
         self.document = document

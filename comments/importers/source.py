@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -116,6 +117,15 @@ class _Counting(io.RawIOBase):
         buffer[: len(data)] = data
         self.count(len(data))
         return len(data)
+
+
+def load_json(source: Input) -> Any:
+    """The whole file as JSON (JSON does not stream); ImportFailed when it is not JSON."""
+    with source.open() as stream:
+        try:
+            return json.load(stream)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ImportFailed(f"not valid JSON: {e}") from None
 
 
 def local(tag: str) -> str:
