@@ -22,6 +22,8 @@ USER_AGENT_MAX = 200
 PATH_MAX = 512
 # A route argument named like this is a secret (a signed link): the route's pattern is logged instead.
 SECRET_ARG = re.compile(r"token|secret|signature", re.IGNORECASE)
+# Escaped in plain lines: C0 and C1 controls, Unicode's line and paragraph separators, backslash.
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
 
 request_log = logging.getLogger("comments.request")
 
@@ -55,20 +57,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
+def _escape(text: str) -> str:
+    """`text` with control characters, line separators and backslashes written as Python escapes."""
+    return UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 class TextFormatter(logging.Formatter):
-    """For people at a terminal: the usual line, then the request id and the fields as key=value."""
+    """For people at a terminal: the usual line, then the request id and the fields as key=value.
+
+    A client's text (a path with %0A) must not start a line of its own that reads like a record:
+    the line is escaped, and the lines of a traceback below it are indented.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's API)
+        """The record's line, escaped."""
+        return _escape(super().formatMessage(record))
+
     def format(self, record: logging.LogRecord) -> str:
-        """The record on one line, its traceback (if any) below."""
+        """The record on one line, its traceback (if any) below, indented."""
         extra = {"request_id": getattr(record, "request_id", None), **getattr(record, "fields", {})}
         pairs = " ".join(f"{key}={json.dumps(value, default=str)}"
                          for key, value in extra.items() if value is not None)
-        text = super().format(record)
-        head, _, rest = text.partition("\n")
-        return f"{head} {pairs}" + (f"\n{rest}" if rest else "")
+        head, _, rest = super().format(record).partition("\n")
+        below = "".join(f"\n  {_escape(line)}" for line in rest.splitlines())
+        return f"{head} {pairs}{below}"
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -301,6 +301,38 @@ def test_logging_goes_to_stderr_when_nothing_else_is_set_up(
         assert "GET /healthz 200" in err[0] and f'request_id="{request_id}"' in err[0]
 
 
+def test_a_plain_log_line_cannot_be_forged_through_the_path(
+        build: Build, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    app = build("sqlite://", LOG_JSON=False)
+    forged = "2026-05-04 09:12:01,532 INFO comments.request POST /mod/login 200"
+    path = "/x%0D%0A" + forged.replace(" ", "%20") + "%1B[2J%7F%C2%85%E2%80%A8"
+    res = app.test_client().get(path)
+    assert res.status_code == 404
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\r" not in err, err
+    assert err.startswith(tuple("0123456789")) and "GET /x\\r\\n2026-05-04" in err
+    assert "\\x1b[2J\\x7f\\x85\\u2028 404" in err
+    assert f'request_id="{res.headers["X-Request-ID"]}"' in err
+
+
+def test_a_plain_traceback_cannot_forge_a_line(build: Build, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    app = build("sqlite://", LOG_JSON=False, PROPAGATE_EXCEPTIONS=False)
+
+    def boom() -> str:
+        raise RuntimeError("bad input:\n2026-05-04 09:12:01,532 INFO comments.request forged")
+
+    app.add_url_rule("/boom", "boom", boom)
+    assert app.test_client().get("/boom").status_code == 500
+    lines = capsys.readouterr().err.splitlines()
+    starts = [line for line in lines if not line.startswith(" ")]
+    assert len(starts) == 2, lines
+    assert "ERROR" in starts[0] and "GET /boom 500" in starts[1]
+    assert any("RuntimeError: bad input:" in line for line in lines)
+
+
 def test_an_operators_logging_is_left_alone(build: Build, monkeypatch: pytest.MonkeyPatch) -> None:
     handler, ours = logging.NullHandler(), logging.getLogger("comments")
     monkeypatch.setattr(logging.getLogger(), "handlers", [handler])
