@@ -3,18 +3,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import current_app
 
 from .extensions import db
 from .mail import claim
 from .models import OutboxItem, Webhook, utcnow
-from .services.webhooks import KIND, refused_address
+from .services.webhooks import KIND, RefusedAddress, checked_addresses
 
 TIMEOUT = 10
 
@@ -25,14 +28,59 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead anywhere, private addresses included: treat it as the answer."""
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to checked addresses, tried in turn; the Host header stays the URL's name."""
 
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return None
+    def __init__(self, host: str, port: int | None, addresses: Sequence[str]) -> None:
+        super().__init__(host, port, timeout=TIMEOUT)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        """Connect to the first checked address that answers: never to a new lookup of the name."""
+        self.sock = _connect(self.addresses, self.port, self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to checked addresses; SNI and the certificate check are for the URL's name."""
+
+    def __init__(self, host: str, port: int | None, addresses: Sequence[str]) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=TIMEOUT, context=self.tls)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        """Connect as _PinnedHTTP does, then speak TLS to the URL's host name."""
+        self.sock = self.tls.wrap_socket(_connect(self.addresses, self.port, self.timeout),
+                                         server_hostname=self.host)
+
+
+def _connect(addresses: Sequence[str], port: int, timeout: float | None) -> socket.socket:
+    """A connection to the first of `addresses` that accepts one."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as e:
+            error = e
+    raise error
+
+
+def post(url: str, addresses: Sequence[str], body: bytes,
+         headers: Mapping[str, str]) -> tuple[int, str]:
+    """POST to `url` at one of `addresses` (checked_addresses' answer); the status and the start of
+    the answer. A redirect is an answer like any other: it could lead anywhere, so it is not
+    followed. Raises OSError when no connection or TLS session is made."""
+    parts = urlsplit(url)
+    pinned = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    connection = pinned(parts.hostname or "", parts.port, addresses)
+    try:
+        path = parts.path or "/"
+        connection.request("POST", f"{path}?{parts.query}" if parts.query else path, body,
+                           dict(headers))
+        answer = connection.getresponse()
+        return answer.status, answer.read(2000).decode("utf-8", "replace")
+    finally:
+        connection.close()
 
 
 def send_pending(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
@@ -65,24 +113,21 @@ def _deliver(item: OutboxItem) -> bool:
     if hook is None or not hook.active:
         item.failed_at, item.last_error = utcnow(), "the webhook no longer exists"
         return False
-    if why := refused_address(hook.url):
-        item.last_error, item.last_status = f"refused: {why}", None
+    try:
+        addresses = checked_addresses(hook.url)
+    except RefusedAddress as e:
+        item.last_error, item.last_status = f"refused: {e.message}", None
         return False
     body = json.dumps(item.payload["body"], separators=(",", ":")).encode()
     stamp = int(time.time())
-    request = urllib.request.Request(hook.url, data=body, method="POST", headers={
+    headers = {
         "Content-Type": "application/json", "User-Agent": "comments-webhook/1",
         "X-Comments-Event": item.payload["event"], "X-Comments-Delivery": str(item.id),
         "X-Comments-Timestamp": str(stamp), "X-Comments-Signature": signature(hook.secret, stamp, body),
-    })
+    }
     try:
-        with _opener.open(request, timeout=TIMEOUT) as answer:
-            item.last_status, item.last_response = answer.status, answer.read(2000).decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        item.last_status, item.last_response = e.code, e.read(2000).decode("utf-8", "replace")
-        item.last_error = f"HTTP {e.code}"
-        return False
-    except (OSError, ValueError) as e:
+        item.last_status, item.last_response = post(hook.url, addresses, body, headers)
+    except (OSError, ValueError, http.client.HTTPException) as e:
         item.last_error, item.last_status = f"{type(e).__name__}: {e}"[:2000], None
         return False
     if not 200 <= item.last_status < 300:

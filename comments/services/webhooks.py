@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,21 +20,67 @@ KIND = "webhook"
 # The thread events each comment status change announces.
 STATUS_EVENTS = {"approved": "comment.approved", "removed": "comment.removed",
                  "spam": "comment.spam", "pending": "comment.queued"}
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def refused_address(url: str) -> str | None:
-    """Why a URL must not be called (it resolves to loopback, private or link-local), or None."""
-    if current_app.config["WEBHOOK_ALLOW_PRIVATE"]:
-        return None
+def _last_32_bits(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+
+
+def _teredo_client(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    return address.teredo[1] if address.teredo else None
+
+
+# IPv6 ranges through which a relay or translator reaches IPv4 (any IPv4 address, private ones
+# included): refused whole, whatever they carry. Each with how to read the IPv4 address in it.
+TUNNELS: list[tuple[str, ipaddress.IPv6Network,
+                    Callable[[ipaddress.IPv6Address], ipaddress.IPv4Address | None]]] = [
+    ("NAT64", ipaddress.IPv6Network("64:ff9b::/96"), _last_32_bits),
+    ("NAT64", ipaddress.IPv6Network("64:ff9b:1::/48"), lambda address: None),  # prefix-dependent
+    ("6to4", ipaddress.IPv6Network("2002::/16"), lambda address: address.sixtofour),
+    ("Teredo", ipaddress.IPv6Network("2001::/32"), _teredo_client),
+    ("IPv4-compatible", ipaddress.IPv6Network("::/96"), _last_32_bits),
+]
+
+
+class RefusedAddress(Invalid):
+    """A webhook URL whose host must not be called."""
+
+
+def checked_addresses(url: str) -> list[str]:
+    """Resolve the URL's host once: its addresses, every one public unless WEBHOOK_ALLOW_PRIVATE.
+
+    The caller connects to these and never looks the name up again, so a second answer (DNS
+    rebinding) cannot send the call somewhere else; raises RefusedAddress.
+    """
     host = urlsplit(url).hostname or ""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        return f"{host} does not resolve"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global or address.is_multicast:
-            return f"{host} resolves to {address}, a loopback, private or link-local address"
+        raise RefusedAddress(f"{host} does not resolve", "url") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not current_app.config["WEBHOOK_ALLOW_PRIVATE"]:
+        for address in addresses:
+            if why := not_public(ipaddress.ip_address(address.split("%")[0])):
+                raise RefusedAddress(f"{host} resolves to {why}", "url")
+    return addresses
+
+
+def not_public(address: IPAddress) -> str | None:
+    """Why an address must not be called (loopback, private, link-local, reserved, multicast, or
+    an IPv6 way into IPv4), or None. The IPv4 address inside an IPv6 one is judged as IPv4."""
+    if isinstance(address, ipaddress.IPv6Address) and not (address.is_loopback
+                                                           or address.is_unspecified):
+        if address.ipv4_mapped:
+            inner = not_public(address.ipv4_mapped)
+            return f"{address}, an IPv4-mapped address for {inner}" if inner else None
+        for name, network, embedded in TUNNELS:
+            if address in network:
+                carried = embedded(address)
+                to = f" for {not_public(carried) or carried}" if carried else ""
+                return f"{address}, a {name} address{to}"
+    if not address.is_global or address.is_multicast:
+        return f"{address}, a loopback, private, link-local or reserved address"
     return None
 
 
@@ -47,8 +93,10 @@ def register(site: Site, actor: Moderator, url: str, events: Iterable[str]) -> t
     chosen = [e for e in EVENTS if e in set(events)]
     if not chosen or set(events) - set(EVENTS):
         raise Invalid(f"Choose events among: {', '.join(EVENTS)}.", "events")
-    if why := refused_address(url):
-        raise Invalid(f"This webhook URL is refused: {why}.", "url")
+    try:
+        checked_addresses(url)
+    except RefusedAddress as e:
+        raise Invalid(f"This webhook URL is refused: {e.message}.", "url") from None
     secret = secrets.token_urlsafe(32)
     hook = Webhook(site_id=site.id, url=url, secret=secret, events=chosen)
     db.session.add(hook)
