@@ -6,9 +6,10 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
+NGINX ?= /usr/sbin/nginx
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres install install-test browser migrate demo-site clean widget axe
+.PHONY: run test test-postgres install install-test browser nginx migrate demo-site clean widget axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,14 @@ browser:
 	@test -x $(CHROMIUM) || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# Debian's nginx runs docs/nginx.conf in front of gunicorn in tests/test_proxy.py, as a child of the
+# test with its own ports and files (the package's own service is not used); openssl makes the
+# tests' certificates.
+nginx:
+	@test -x $(NGINX) && command -v openssl >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx openssl; }
 
 migrate: install
 	$(FLASK) db upgrade
@@ -69,11 +78,11 @@ widget: $(WIDGET_DIST)/widget.js
 run: demo-site widget
 	COMMENTS_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test browser widget axe
+test: install-test browser nginx widget axe
 	$(BIN)/python -m pytest -q
 
 # The same suite against PostgreSQL and Redis (as .ci/run does after `make test`).
-test-postgres: install-test browser widget axe
+test-postgres: install-test browser nginx widget axe
 	DATABASE_URL=$(PG_TEST_URL) REDIS_URL=redis://127.0.0.1:6379/0 $(BIN)/python -m pytest -q
 
 # The long "nothing lost" runs of tests/test_torture.py (32 posters, 4 workers, 60 s, and the same
