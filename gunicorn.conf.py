@@ -20,7 +20,8 @@ bind = [os.environ.get("COMMENTS_BIND")
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1) + 1, 8))
 
 # Threads per worker (COMMENTS_THREADS). 1 keeps sync workers: one request per process, behind the
-# buffering proxy every deployment has. More switch to gthread workers, worth it when requests
+# buffering proxy every deployment needs (docs/nginx.conf): without it, a client that sends half a
+# request holds a worker until `timeout`. More switch to gthread workers, worth it when requests
 # mostly wait on PostgreSQL or Redis, and safe only if everything a request calls is thread-safe.
 threads = int(os.environ.get("COMMENTS_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
