@@ -67,7 +67,8 @@ class Defaults:
                                 "192.168.0.0/16", "fc00::/7"]
     # Signing key for sessions and tokens; generated into instance/secret_key when unset.
     SECRET_KEY: str | None = None
-    # Webhook URLs resolving to loopback, private or link-local addresses are refused unless true.
+    # Webhook URLs resolving to loopback, private, link-local or reserved addresses (and IPv6 forms
+    # that lead into IPv4: NAT64, 6to4, Teredo, IPv4-compatible) are refused unless true.
     WEBHOOK_ALLOW_PRIVATE = False
     # Tries per webhook call, with the same backoff as mail, before it is given up on.
     WEBHOOK_MAX_ATTEMPTS = 8
