@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 
 from comments import create_app
@@ -131,3 +131,24 @@ def test_upgrade_gives_queued_webhook_deliveries_their_site_and_webhook(empty_db
             rows = conn.execute(text("SELECT id, site_id, webhook_id FROM outbox ORDER BY id")).all()
         db.engine.dispose()
     assert [tuple(r) for r in rows] == [(1, 7, 4), (2, None, None)]
+
+
+def test_taking_the_article_lock_away_again_keeps_threads_and_comments(empty_db_app: Flask) -> None:
+    with empty_db_app.app_context():
+        upgrade(revision="0015")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO sites (id, slug, name, origins, moderation, settings, created_at)"
+                              " VALUES (7, 's', 'S', '[]', 'post', '{}', '2026-01-01')"))
+            conn.execute(text("INSERT INTO threads (id, site_id, article_key, comment_count, version,"
+                              " created_at, meta_locked_at) VALUES (3, 7, 'a', 1, 1, '2026-01-01',"
+                              " '2026-01-02')"))
+            conn.execute(text("INSERT INTO comments (id, thread_id, site_id, depth, author_name, text,"
+                              " html, status, created_at, featured, score, notify_replies, flagged,"
+                              " reasons) VALUES (5, 3, 7, 0, 'n', 't', '<p>t</p>', 'approved',"
+                              " '2026-01-01', false, 0, false, false, '[]')"))
+        downgrade(revision="0015-1")
+        with db.engine.connect() as conn:
+            kept = conn.execute(text("SELECT thread_id FROM comments")).scalars().all()
+        upgrade()
+        db.engine.dispose()
+    assert kept == [3]

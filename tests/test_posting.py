@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from comments.extensions import db
-from comments.models import Comment, LabelledExample, Moderator, Site
+from comments.models import AuditEntry, Comment, LabelledExample, Moderator, Site, Thread
 from comments.services.accounts import create_moderator
 from comments.services.moderation import apply, ban
 from comments.services.sites import create_site, parse_setting, update_settings
@@ -216,3 +216,12 @@ def test_the_queue_shows_every_rules_score(app: Flask, client: FlaskClient) -> N
     page = web.get("/mod/queue").get_data(as_text=True)
     assert "Spam filter: hold, score 7 (timing +5, shouting +2)" in page
     assert "written mostly in capitals" in page
+
+
+def test_a_post_kept_as_spam_does_not_rename_the_article(app: Flask, client: FlaskClient) -> None:
+    send(client, text="A fair question")
+    send(client, homepage="x", title="Cheap pills here", url="https://news.example/pills")
+    with app.app_context():
+        thread = db.session.scalar(db.select(Thread))
+        assert (thread.title, thread.url) == ("Story one", "https://news.example/2026/story-1")
+        assert db.session.scalar(db.select(AuditEntry).filter_by(action="article_update")) is None

@@ -51,8 +51,11 @@ class Thread(db.Model):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     # The host's article id, or the article's canonical URL when the embed gives none.
     article_key: Mapped[str] = mapped_column(String(512))
+    # The article's address and title as the site's own pages last named them (services/articles.py).
     url: Mapped[str | None] = mapped_column(String(2048))
     title: Mapped[str | None] = mapped_column(String(300))
+    # When an admin fixed the title and address: from then on readers' posts no longer change them.
+    meta_locked_at: Mapped[datetime | None]
     # Approved comments, kept with every status change so a count look-up reads one row.
     comment_count: Mapped[int] = mapped_column(default=0)
     # Bumped by every write that changes what readers see: the basis of the thread's ETag.

@@ -254,3 +254,10 @@ def set_closed(moderator: Moderator, thread_id: int, closed: bool) -> Thread:
 def log_site_change(moderator: Moderator | None, site: Site, changes: dict[str, Any]) -> None:
     """Record an administrative change of a site (the caller commits)."""
     _log(moderator, site.id, "site_update", detail=changes)
+
+
+def log_thread_change(moderator: Moderator | None, thread: Thread, action: str,
+                      changes: dict[str, Any]) -> None:
+    """Record a change of a thread's title, address or lock (the caller commits)."""
+    _log(moderator, thread.site_id, action,
+         detail={"thread": thread.id, "article": thread.article_key, **changes})

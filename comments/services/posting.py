@@ -16,9 +16,9 @@ from .. import sanitize, spam
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderation, Site, SiteSnapshot, Thread, utcnow
-from . import authors, fields, notify, reading, sso, webhooks
+from . import articles, authors, fields, notify, reading, sso, webhooks
 from .moderation import active_ban
-from .sites import get_site, url_origin
+from .sites import get_site
 
 PRE_MODERATED = "site is pre-moderated"
 # A form older than this is no evidence of anything: treat its token as missing.
@@ -107,9 +107,7 @@ def validate(payload: Mapping[str, Any], site: Site | None = None) -> Draft:
     slug = fields.string(payload, "site", "site", max_len=64, required=True)
     if site is None or site.slug != slug:
         site = get_site(slug)
-    url = fields.web_url(payload, "url", "url", max_len=2048)
-    if url is not None and url_origin(url) not in site.origins:
-        raise Invalid("The article URL is not on one of this site's origins.", "url")
+    url, title = articles.from_post(payload, site)
     author = fields.mapping(payload, "author", "author")
     identity = sso.verify(site, payload["sso"]) if payload.get("sso") is not None else None
     if identity is not None:
@@ -120,7 +118,7 @@ def validate(payload: Mapping[str, Any], site: Site | None = None) -> Draft:
         site=site,
         article=fields.string(payload, "article", "article", max_len=512, required=True) or "",
         url=url,
-        title=fields.string(payload, "title", "title", max_len=300),
+        title=title,
         parent_id=fields.object_id(payload, "parent_id", "parent_id"),
         name=fields.string(author, "name", "author.name", max_len=cfg["MAX_NAME_LENGTH"],
                            required=True) or "",
@@ -249,8 +247,9 @@ def _store(draft: Draft, html: str, client_ip: str, reader: str | None,
                         title=draft.title, comment_count=0, version=0)
         db.session.add(thread)
         db.session.flush()
-    elif thread.url is None and draft.url:
-        thread.url, thread.title = draft.url, thread.title or draft.title
+    elif status is not CommentStatus.SPAM:
+        # The latest post from the article's page names it; a spammer's does not.
+        articles.observe(thread, draft.url, draft.title)
     token = secrets.token_urlsafe(32)
     comment = Comment(
         thread_id=thread.id, site_id=draft.site.id, parent_id=parent.id if parent else None,
