@@ -8,7 +8,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from comments.extensions import db
-from comments.models import Comment
+from comments.models import Comment, Thread
 
 from .conftest import serving
 from .widget import ARTICLE, close_thread, comment, embedding_pages, post, posted, widget
@@ -133,3 +133,41 @@ def test_reply_emails_need_an_email_and_are_asked_for(page: Page, app: Flask, de
     with app.app_context():
         wanted = dict(db.session.execute(db.select(Comment.text, Comment.notify_replies)).all())
     assert wanted == {"Tell me when someone answers.": True, "No emails for this one.": False}
+
+
+@pytest.mark.browser
+def test_data_title_and_the_pages_address_name_the_article(page: Page, app: Flask, live_server: str) -> None:
+    pages = {
+        "/posts/headline": ("en", {"article": ARTICLE, "title": "The night bus returns"}),
+        "/posts/plain": ("en", {"article": "plain"}),
+    }
+    with embedding_pages(app, serving, f"{live_server}/widget.js", pages) as origin:
+        page.goto(f"{origin}/posts/headline?ref=home#comments")
+        with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/api/v1/comments")) as request:
+            post(widget(page).locator("form").first, "Ada", "Good news.")
+        body = request.value.post_data_json
+        assert (body["title"], body["url"]) == ("The night bus returns", f"{origin}/posts/headline?ref=home")
+        expect(comment(page, "Good news")).to_be_visible()
+
+        page.goto(f"{origin}/posts/plain")
+        with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/api/v1/comments")) as request:
+            post(widget(page).locator("form").first, "Ada", "Plain news.")
+        assert request.value.post_data_json["title"] == "Partner"
+        expect(comment(page, "Plain news")).to_be_visible()
+    with app.app_context():
+        named = dict(db.session.execute(db.select(Thread.article_key, Thread.title)).all())
+    assert named == {ARTICLE: "The night bus returns", "plain": "Partner"}
+
+
+@pytest.mark.browser
+def test_a_title_longer_than_the_server_keeps_does_not_block_posting(
+    page: Page, app: Flask, live_server: str
+) -> None:
+    pages = {"/posts/long": ("en", {"article": ARTICLE, "title": "Night bus 🚌. " * 40})}
+    with embedding_pages(app, serving, f"{live_server}/widget.js", pages) as origin:
+        page.goto(f"{origin}/posts/long")
+        post(widget(page).locator("form").first, "Ada", "Long story.")
+        expect(comment(page, "Long story")).to_be_visible()
+    with app.app_context():
+        title = db.session.scalar(db.select(Thread.title))
+    assert len(title) == 300 and title.startswith("Night bus 🚌. Night bus")

@@ -10,12 +10,13 @@ const LANGUAGES = ["en", "de"];
 export function readSettings(element) {
   const data = element.dataset;
   const canonical = document.querySelector('link[rel="canonical"]')?.href;
-  const url = canonical || location.href.split("#")[0];
+  const url = (canonical || location.href).split("#")[0];
   return {
     site: data.site,
     article: data.article || url,
     url,
-    title: document.title,
+    // The server takes at most 300 characters (code points): a longer title must not block posting.
+    title: [...(data.title || document.title).trim()].slice(0, 300).join(""),
     lang: data.lang || document.documentElement.lang || LANGUAGES[0],
     sort: data.sort,
     pageSize: Math.min(100, Math.max(1, Math.round(data.pageSize) || 50)),

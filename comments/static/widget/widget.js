@@ -8,6 +8,8 @@
     data-site          required: the site's slug.
     data-article       the article's id; default: the page's canonical URL (<link rel="canonical">,
                        else the address without its #fragment).
+    data-title         the article's title, for feeds, emails and the moderators; default: the
+                       page's <title>. The address sent is always the canonical URL (or the page's).
     data-lang          the language of the widget's words, dates and numbers: "en" or "de", with or
                        without a region ("de-AT"); default: the page's <html lang>, else English.
     data-theme         "light" or "dark"; default: the reader's prefers-color-scheme.
