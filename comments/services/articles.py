@@ -16,7 +16,7 @@ from .sites import url_origin
 
 MAX_TITLE = 300
 MAX_URL = 2048
-# A query value a page might redirect to: "//host", "\\host" (browsers read "\" as "/"), or
+# A query parameter a page might redirect to: "//host", "\\host" (browsers read "\" as "/"), or
 # anything with a scheme ("https:", "javascript:").
 _ELSEWHERE = re.compile(r"^(?:[/\\]{2}|[a-z][a-z0-9+.\-]*:)", re.IGNORECASE)
 # Characters that show nothing or turn text around (bidi controls, zero widths) and private-use ones.
@@ -28,8 +28,8 @@ def clean_title(value: str | None) -> str | None:
     """A title without invisible or direction-changing characters, its spaces collapsed."""
     if value is None:
         return None
-    return " ".join("".join(ch for ch in value if unicodedata.category(ch) not in _HIDDEN).split()) \
-        or None
+    visible = "".join(ch for ch in value if unicodedata.category(ch) not in _HIDDEN)
+    return " ".join(visible.split()) or None
 
 
 def clean_url(value: str | None, site: Site) -> str | None:
