@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from flask.testing import FlaskCliRunner
 
 from comments import importers
 from comments.extensions import db
-from comments.importers.export import DERIVED_COLUMNS, EXTRA_COLUMNS, comment_json
+from comments.importers.export import (DERIVED_COLUMNS, EXTRA_COLUMNS, FORMAT, VERSION,
+                                       comment_json)
 from comments.models import Comment, CommentStatus, Site, Thread
 from comments.services.posting import post_comment
 from comments.services.sites import create_site
@@ -452,3 +454,46 @@ def test_export_command_to_standard_output(app: Flask, site: Site, runner: Flask
                                                 "comment"]
     assert {line["author"]["email"] for line in lines[3:]} == {
         None, "somegreatmail@gmail.com", "moregreatmail@gmail.com"}
+
+
+def _export_lines(slug: str = "old") -> list[dict[str, Any]]:
+    """The start of one of our exports: its header and one thread."""
+    return [{"type": "site", "format": FORMAT, "version": VERSION, "slug": slug},
+            {"type": "thread", "id": 1, "article": "story-1", "url": None, "title": None,
+             "created_at": "2021-01-01T00:00:00Z", "closed_at": None}]
+
+
+def _exported_comment(comment_id: int, **overrides: Any) -> dict[str, Any]:
+    """A comment as our export writes it."""
+    return {"type": "comment", "id": comment_id, "thread_id": 1, "parent_id": None,
+            "author": {"name": "Ada", "email": None, "website": None}, "text": "Hello",
+            "html": "<p>Hello</p>", "status": "approved",
+            "created_at": f"2021-01-01T00:00:{comment_id:02d}Z", **overrides}
+
+
+def test_a_line_over_the_limit_is_skipped_without_being_held(app: Flask, site: Site,
+                                                              tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl.gz"
+    first, thread = _export_lines()
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(json.dumps(first).encode() + b"\n")
+        f.write(b'{"type": "comment", "id": 1, "text": "')
+        for _ in range(24):
+            f.write(b"a" * (1 << 20))
+        f.write(b'"}\n')
+        for item in (thread, _exported_comment(2)):
+            f.write(json.dumps(item).encode() + b"\n")
+    source = importers.READERS["json"](path)
+    source.check()
+    tracemalloc.start()
+    try:
+        records = list(source)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 << 20
+    assert [str(r) for r in records if isinstance(r, importers.Problem)] == [
+        "line 2: longer than 1 MB; skipped"]
+    with app.app_context():
+        summary = _import("json", path)
+        assert (summary.comments, summary.skipped) == (1, 1)

@@ -10,7 +10,10 @@ from ..models import CommentStatus
 from . import values
 from .export import EXTRA_COLUMNS, FORMAT, VERSION
 from .records import CommentRecord, ImportFailed, Problem, Record, ThreadRecord
-from .source import Input
+from .source import Input, lines
+
+# A line longer than this is a bad record, and is read past in chunks rather than held.
+MAX_LINE = 1 << 20
 
 # The checks an extra column's value must pass, else the record is skipped.
 _EXTRA_TYPES: dict[str, tuple[type, ...]] = {
@@ -39,7 +42,10 @@ class JsonLines:
         if self.slug is not None:
             return
         with self.input.open() as stream:
-            first = stream.readline()
+            first = next(lines(stream, MAX_LINE), b"")
+        if first is None:
+            raise ImportFailed(f"not a comments export: the first line is over {MAX_LINE >> 20} MB",
+                               1)
         try:
             header = json.loads(first)
         except (ValueError, UnicodeDecodeError) as e:
@@ -60,8 +66,12 @@ class JsonLines:
     def __iter__(self) -> Iterator[Record]:
         self.check()
         with self.input.open() as stream:
-            stream.readline()
-            for number, raw in enumerate(stream, 2):
+            rows = lines(stream, MAX_LINE)
+            next(rows, None)
+            for number, raw in enumerate(rows, 2):
+                if raw is None:
+                    yield Problem(number, f"longer than {MAX_LINE >> 20} MB; skipped")
+                    continue
                 if not raw.strip():
                     continue
                 try:
