@@ -383,7 +383,9 @@ def test_export_then_import_json_is_lossless(app: Flask, site: Site, runner: Fla
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert lines[0]["type"] == "site" and lines[0]["slug"] == "news"
     assert Counter(line["type"] for line in lines) == {"site": 1, "thread": 11, "comment": 39}
-    result = runner.invoke(args=["comments", "import", "json", str(out), "--site", "copy"])
+    # Our own file: its identities and edit tokens may be trusted.
+    result = runner.invoke(args=["comments", "import", "json", str(out), "--site", "copy",
+                                 "--trust-identities"])
     assert result.exit_code == 0, result.output
     assert "threads: 11, comments: 39, skipped: 0" in result.output
     with app.app_context():
@@ -497,3 +499,72 @@ def test_a_line_over_the_limit_is_skipped_without_being_held(app: Flask, site: S
     with app.app_context():
         summary = _import("json", path)
         assert (summary.comments, summary.skipped) == (1, 1)
+
+
+def _write_lines(path: Path, items: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    return path
+
+
+def test_an_import_keeps_claimed_identities_only_when_trusted(app: Flask, site: Site,
+                                                              runner: FlaskCliRunner,
+                                                              tmp_path: Path) -> None:
+    claims = {"sso_id": "admin", "reader_hash": "a" * 64, "edit_token_hash": "b" * 64}
+    path = _write_lines(tmp_path / "claims.jsonl", [*_export_lines(),
+                                                    _exported_comment(1, **claims)])
+    result = runner.invoke(args=["comments", "import", "json", str(path), "--site", "news"])
+    assert result.exit_code == 0, result.output
+    assert "--trust-identities" in result.output
+    body = read(app.test_client()).get_json()
+    assert body["comments"][0]["author"]["verified"] is False
+    with app.app_context():
+        create_site("copy", "Copy", ["https://copy.example"])
+        row = db.session.scalar(db.select(Comment))
+        assert (row.sso_id, row.reader_hash, row.edit_token_hash) == (None, None, None)
+    trusted = runner.invoke(args=["comments", "import", "json", str(path), "--site", "copy",
+                                  "--trust-identities"])
+    assert trusted.exit_code == 0, trusted.output
+    with app.app_context():
+        row = _comments("copy")["json:old:1"]
+        assert (row.sso_id, row.reader_hash, row.edit_token_hash) == tuple(claims.values())
+
+
+def test_an_imported_avatar_must_be_a_web_address(app: Flask, site: Site, tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "avatars.jsonl", [
+        *_export_lines(), _exported_comment(1, author_avatar="javascript:alert(1)"),
+        _exported_comment(2, author_avatar="https://news.example/ada.png")])
+    with app.app_context():
+        summary = _import("json", path)
+        assert summary.comments == 2
+        assert [str(p) for p in summary.problems] == [
+            "line 3: comment 1: author_avatar is not an http or https address; left out"]
+        c = _comments()
+        assert c["json:old:1"].author_avatar is None
+        assert c["json:old:2"].author_avatar == "https://news.example/ada.png"
+
+
+def test_imported_scores_are_range_checked(app: Flask, site: Site, tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "scores.jsonl", [
+        *_export_lines(), _exported_comment(1, score=2**31 - 1), _exported_comment(2, score=-7),
+        _exported_comment(3, reasons=[{"not": "words"}]),
+        _exported_comment(4, verdict={"action": "hold", "score": 4, "signals": 3})])
+    isso = tmp_path / "isso.db"
+    isso_database(isso, [(1, "/isso/", None)], [
+        {"tid": 1, "id": 1, "created": 1600000000.0, "mode": 1, "text": "a", "likes": 2**40},
+        {"tid": 1, "id": 2, "created": 1600000001.0, "mode": 1, "text": "b", "likes": 3,
+         "dislikes": 1}])
+    with app.app_context():
+        summary = _import("json", path)
+        assert summary.comments == 2
+        assert sorted(map(str, summary.problems)) == [
+            "line 3: comment 1: score 2147483647 is out of range; imported as 0",
+            "line 5: comment 3: reasons is not a list of short texts; skipped",
+            "line 6: comment 4: verdict is not a spam filter's verdict; skipped"]
+        c = _comments()
+        assert (c["json:old:1"].score, c["json:old:2"].score) == (0, -7)
+        summary = _import("isso", isso)
+        assert [str(p) for p in summary.problems] == [
+            "comment 1: likes 1099511627776 is out of range; imported as 0"]
+        scores = db.session.scalars(db.select(Comment.score).where(
+            Comment.text.in_(["a", "b"])).order_by(Comment.text)).all()
+        assert scores == [0, 2]

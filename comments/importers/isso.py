@@ -80,28 +80,36 @@ class IssoDatabase:
                      "FROM comments ORDER BY id")
             for row in conn.execute(query):
                 self.progress.advance()
-                yield _comment(dict(row))
+                yield from _comment(dict(row))
 
 
-def _comment(row: dict[str, Any]) -> Record:
-    """A comment row, or the problem that keeps it out."""
+def _comment(row: dict[str, Any]) -> Iterator[Record]:
+    """A comment row (after a note on a count left out), or the problem that keeps it out."""
     label = f"comment {row['id']}"
     status = MODES.get(row["mode"])
     if status is None:
-        return Problem(None, f"{label}: unknown mode {row['mode']!r}; skipped")
+        yield Problem(None, f"{label}: unknown mode {row['mode']!r}; skipped")
+        return
     try:
         created = values.from_timestamp(float(row["created"]))
         edited = values.from_timestamp(float(row["modified"])) if row["modified"] else None
     except (TypeError, ValueError, OverflowError, OSError):
-        return Problem(None, f"{label}: {row['created']!r} is not a time; skipped")
-    return CommentRecord(
+        yield Problem(None, f"{label}: {row['created']!r} is not a time; skipped")
+        return
+    counts = {}
+    for column in ("likes", "dislikes"):
+        counts[column] = values.score(row[column], low=0)
+        if counts[column] is None:
+            yield Problem(None, f"{label}: {column} {values.shown(row[column])} is out of range; "
+                                "imported as 0", skipped=False)
+    yield CommentRecord(
         source_id=f"{PREFIX}{row['id']}", thread_source_id=str(row["tid"]),
         parent_source_id=f"{PREFIX}{row['parent']}" if row["parent"] else None,
         author_name=values.name(row["author"]), author_email=values.email(row["email"]),
         author_website=values.website(row["website"]), created=created, edited=edited,
         status=status, text=values.text(row["text"]), html=None,
         client_ip=values.ip(row["remote_addr"]),
-        score=int(row["likes"] or 0) - int(row["dislikes"] or 0),
+        score=(counts["likes"] or 0) - (counts["dislikes"] or 0),
         notify_replies=bool(row["notification"]),
     )
 

@@ -17,6 +17,9 @@ from ..records import CommentRecord, Pingback, Problem, Record, Summary, ThreadR
 # Comments written (and committed) together.
 BATCH = 500
 HELD = "held for moderation before the import"
+# Columns a file may claim but only a trusted file keeps: they make an author "verified" (sso_id),
+# give them a reader's history and trust (reader_hash), or let them edit (edit_token_hash).
+CLAIMS = ("sso_id", "reader_hash", "edit_token_hash")
 # INSERT ... ON CONFLICT DO NOTHING, on the two databases the service runs on.
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -50,10 +53,13 @@ def rewrite_url(value: str | None, rules: Rewrite) -> str | None:
 class Writer:
     """The state of one run: the file's threads and comments so far, and the batch being written."""
 
-    def __init__(self, site: Site, rewrite: Rewrite, dry_run: bool) -> None:
+    def __init__(self, site: Site, rewrite: Rewrite, dry_run: bool,
+                 trust_identities: bool = False) -> None:
         self.site_id = site.id
         self.rewrite = rewrite
         self.dry_run = dry_run
+        self.trust_identities = trust_identities
+        self.claims_dropped = 0
         self.max_depth = current_app.config["MAX_DEPTH"]
         self.summary = Summary(dry_run=dry_run)
         self.threads: dict[str, ThreadRecord] = {}
@@ -91,6 +97,11 @@ class Writer:
                                          f"{record.thread_source_id} is not in the file; skipped"))
         self.flush()
         self._link()
+        if self.claims_dropped:
+            self.summary.add(Problem(None, f"{self.claims_dropped} comments came with a single "
+                                     "sign-on identity, reader key or edit token, left out: "
+                                     "--trust-identities keeps them (for a file you made)",
+                                     skipped=False))
         self._commit()
 
     def flush(self) -> None:
@@ -158,6 +169,10 @@ class Writer:
             link = self._under(parent.id, (parent.parent_id, parent.root_id, parent.depth))
         html = (sanitize.clean_html(record.html) if record.html is not None
                 else sanitize.render(record.text))
+        extra = record.extra
+        if not self.trust_identities and any(extra.get(c) is not None for c in CLAIMS):
+            extra = {column: value for column, value in extra.items() if column not in CLAIMS}
+            self.claims_dropped += 1
         return {
             "thread_id": thread_id, "site_id": self.site_id, "parent_id": link[0],
             "root_id": link[1], "depth": link[2], "author_name": record.author_name,
@@ -168,7 +183,7 @@ class Writer:
             "score": record.score, "featured": record.featured,
             "notify_replies": record.notify_replies, "import_key": _key(record),
             "reasons": [HELD] if record.status is CommentStatus.PENDING else [],
-            **record.extra,
+            **extra,
         }
 
     def _under(self, parent_id: int, parent: Link) -> Link:
