@@ -568,3 +568,31 @@ def test_imported_scores_are_range_checked(app: Flask, site: Site, tmp_path: Pat
         scores = db.session.scalars(db.select(Comment.score).where(
             Comment.text.in_(["a", "b"])).order_by(Comment.text)).all()
         assert scores == [0, 2]
+
+
+def test_an_export_imported_into_its_own_site_adds_nothing(app: Flask, site: Site,
+                                                          runner: FlaskCliRunner,
+                                                          tmp_path: Path) -> None:
+    with app.app_context():
+        _import("disqus", DATA / "schnack/disqus.xml")
+        first = post_comment({"site": "news", "article": "story-1", "author": {"name": "Zed"},
+                              "text": "Posted here"}, "198.51.100.7")
+        post_comment({"site": "news", "article": "story-1", "author": {"name": "Amy"},
+                      "text": "A reply", "parent_id": first.comment.id}, "198.51.100.8")
+        create_site("copy", "Copy", ["https://copy.example"])
+        before = contents("news")
+    news, copy = tmp_path / "news.jsonl", tmp_path / "copy.jsonl"
+    runner.invoke(args=["comments", "export", "--site", "news", "--output", str(news)])
+    again = runner.invoke(args=["comments", "import", "json", str(news), "--site", "news"])
+    assert again.exit_code == 0, again.output
+    assert "comments: 0, skipped: 0, pingbacks: 0, already imported: 7" in again.output
+    copied = runner.invoke(args=["comments", "import", "json", str(news), "--site", "copy"])
+    assert "comments: 7, skipped: 0" in copied.output
+    # The copy's export names where its comments came from: back home, they are already there.
+    runner.invoke(args=["comments", "export", "--site", "copy", "--output", str(copy)])
+    home = runner.invoke(args=["comments", "import", "json", str(copy), "--site", "news"])
+    assert "comments: 0, skipped: 0, pingbacks: 0, already imported: 7" in home.output
+    with app.app_context():
+        assert contents("news") == before
+    help_text = runner.invoke(args=["comments", "import", "json", "--help"]).output
+    assert "into the site it came from" in " ".join(help_text.split())

@@ -71,7 +71,12 @@ def import_commento(file: str, slug: str, rewrites: tuple[str, ...], dry_run: bo
                    "edit tokens the file names: only for a file you exported yourself.")
 def import_json(file: str, slug: str, rewrites: tuple[str, ...], dry_run: bool,
                 trust_identities: bool) -> None:
-    """Import a file written by `comments export` (into this or another site)."""
+    """Import a file written by `comments export`.
+
+    Each comment in the file names where it came from. Imported into the site it came from, the
+    comments already there are recognised and left as they are (nothing doubles); into another
+    site, they are copied, and a second run adds nothing.
+    """
     _import("json", file, slug, rewrites, dry_run, trust_identities)
 
 

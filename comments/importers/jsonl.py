@@ -19,6 +19,8 @@ from .source import Input, lines
 MAX_LINE = 1 << 20
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
+# The import key a comment of our export gets elsewhere: "json:SITE:ID".
+_OWN_KEY = re.compile(r"^json:([^:]+):([0-9]+)$")
 # Queue reasons: how many, and how long each, a comment may carry.
 REASONS_MAX, REASON_MAX = 50, 500
 
@@ -166,6 +168,8 @@ def _comment(data: dict[str, Any], line: int, prefix: str) -> Iterator[Record]:
         yield Problem(line, f"{label}: score {values.shown(data.get('score'))} is out of range; "
                             "imported as 0", skipped=False)
     parent = data.get("parent_id")
+    import_key = values.line(data.get("import_key"))
+    own = _OWN_KEY.match(import_key or f"{prefix}{data['id']}")
     yield CommentRecord(
         source_id=f"{prefix}{data['id']}", thread_source_id=str(data.get("thread_id")),
         parent_source_id=f"{prefix}{parent}" if parent is not None else None,
@@ -174,5 +178,6 @@ def _comment(data: dict[str, Any], line: int, prefix: str) -> Iterator[Record]:
         status=status, text=values.text(data["text"]), html=data["html"],
         client_ip=values.ip(data.get("client_ip")), score=score or 0,
         featured=data.get("featured") is True, notify_replies=data.get("notify_replies") is True,
-        line=line, import_key=values.line(data.get("import_key")), extra=extra,
+        line=line, import_key=import_key, extra=extra,
+        origin=(own[1], int(own[2])) if own else None,
     )

@@ -64,6 +64,9 @@ class CommentRecord:
     notify_replies: bool = False
     line: int | None = None
     import_key: str | None = None
+    # Where a comment of our own export was posted: (site slug, comment id). Imported into that
+    # site again, it is the comment already there (when the creation time agrees, too).
+    origin: tuple[str, int] | None = None
     # Further Comment columns carried over as they are (the JSON export's moderation data).
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -20,6 +20,8 @@ HELD = "held for moderation before the import"
 # Columns a file may claim but only a trusted file keeps: they make an author "verified" (sso_id),
 # give them a reader's history and trust (reader_hash), or let them edit (edit_token_hash).
 CLAIMS = ("sso_id", "reader_hash", "edit_token_hash")
+# Where a stored comment sits, as _Node needs it.
+_PLACE = (Comment.id, Comment.thread_id, Comment.parent_id, Comment.root_id, Comment.depth)
 # INSERT ... ON CONFLICT DO NOTHING, on the two databases the service runs on.
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -56,6 +58,7 @@ class Writer:
     def __init__(self, site: Site, rewrite: Rewrite, dry_run: bool,
                  trust_identities: bool = False) -> None:
         self.site_id = site.id
+        self.slug = site.slug
         self.rewrite = rewrite
         self.dry_run = dry_run
         self.trust_identities = trust_identities
@@ -144,22 +147,33 @@ class Writer:
         self._commit()
 
     def _known(self, fresh: list[tuple[CommentRecord, int]]) -> list[tuple[CommentRecord, int]]:
-        """Leave out the comments an earlier run imported, remembering where they are."""
+        """Leave out the comments already here, remembering where they are.
+
+        A comment is here when an earlier run stored its key, or when it was posted on this very
+        site (our own export imported back: same id, same creation time).
+        """
         if not fresh:
             return fresh
         by_key = {_key(r): r for r, _t in fresh}
         rows = db.session.execute(
-            db.select(Comment.id, Comment.import_key, Comment.thread_id, Comment.parent_id,
-                      Comment.root_id, Comment.depth)
+            db.select(Comment.import_key, *_PLACE)
             .where(Comment.site_id == self.site_id, Comment.import_key.in_(list(by_key)))
         ).all()
-        for row_id, key, thread_id, parent_id, root_id, depth in rows:
-            record = by_key[key]
+        found = {by_key[key].source_id: (by_key[key], place) for key, *place in rows}
+        native = {r.origin[1]: r for r, _t in fresh if r.origin and r.origin[0] == self.slug
+                  and r.source_id not in found}
+        if native:
+            rows = db.session.execute(
+                db.select(Comment.created_at, *_PLACE)
+                .where(Comment.site_id == self.site_id, Comment.id.in_(list(native)))
+            ).all()
+            found.update((native[place[0]].source_id, (native[place[0]], place))
+                         for created, *place in rows if created == native[place[0]].created)
+        for record, (row_id, thread_id, parent_id, root_id, depth) in found.values():
             self.nodes[record.source_id] = _Node(row_id, thread_id, record.parent_source_id,
                                                  record.line, (parent_id, root_id, depth))
-        self.summary.already += len(rows)
-        known = {key for _i, key, *_rest in rows}
-        return [(r, t) for r, t in fresh if _key(r) not in known]
+        self.summary.already += len(found)
+        return [(r, t) for r, t in fresh if r.source_id not in found]
 
     def _row(self, record: CommentRecord, thread_id: int) -> dict[str, Any]:
         """The columns of a new row for `record`, under its parent when that is already written."""
