@@ -79,8 +79,16 @@ def _import(kind: str, path: Path | str, slug: str = "news", **kwargs: Any) -> i
 
 
 def _comments(slug: str = "news") -> dict[str, Comment]:
+    """A site's comments by their import keys without the source's tag ("disqus:7")."""
     rows = db.session.scalars(db.select(Comment).where(Comment.site_id == _site(slug).id))
-    return {c.import_key or str(c.id): c for c in rows}
+    return {_untagged(c.import_key) if c.import_key else str(c.id): c for c in rows}
+
+
+def _untagged(key: str) -> str:
+    parts = key.split(":", 2)
+    if len(parts) == 3 and parts[0] in ("disqus", "isso", "isso-json", "wordpress"):
+        return f"{parts[0]}:{parts[2]}"
+    return key
 
 
 def _snapshot() -> tuple[Any, ...]:
@@ -371,7 +379,7 @@ def test_export_then_import_json_is_lossless(app: Flask, site: Site, runner: Fla
         _import("commento", DATA / "remark42/commento.json")
         post_comment({"site": "news", "article": "story-1", "author": {"name": "Zed"},
                       "text": "Posted **here**, after the import"}, "198.51.100.7")
-        comment = db.session.scalar(db.select(Comment).filter_by(import_key="disqus:2"))
+        comment = _comments()["disqus:2"]
         comment.featured, comment.score, comment.flagged = True, 7, True
         comment.verdict = {"action": "hold", "score": 4, "signals": []}
         comment.reasons = ["reported"]
@@ -596,3 +604,77 @@ def test_an_export_imported_into_its_own_site_adds_nothing(app: Flask, site: Sit
         assert contents("news") == before
     help_text = runner.invoke(args=["comments", "import", "json", "--help"]).output
     assert "into the site it came from" in " ".join(help_text.split())
+
+
+def _isso_pair(tmp_path: Path) -> tuple[Path, Path]:
+    """Two blogs' Isso databases whose rows have the same ids."""
+    paths = []
+    for name, start in (("one", 1600000000.0), ("two", 1700000000.0)):
+        path = tmp_path / f"{name}.db"
+        isso_database(path, [(1, f"/{name}/", None)], [
+            {"tid": 1, "id": 1, "created": start, "mode": 1, "text": f"{name} first"},
+            {"tid": 1, "id": 2, "parent": 1, "created": start + 1, "mode": 1,
+             "text": f"{name} reply"}], session_key=f"{name}-key")
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def test_two_isso_databases_into_one_site_keep_all_their_comments(app: Flask, site: Site,
+                                                                   tmp_path: Path) -> None:
+    one, two = _isso_pair(tmp_path)
+    moved = tmp_path / "elsewhere" / "isso.db"
+    moved.parent.mkdir()
+    moved.write_bytes(one.read_bytes())
+    with app.app_context():
+        assert _import("isso", one).comments == 2
+        assert _import("isso", two).comments == 2
+        texts = {c.text: c for c in db.session.scalars(db.select(Comment))}
+        assert sorted(texts) == ["one first", "one reply", "two first", "two reply"]
+        assert texts["two reply"].parent_id == texts["two first"].id
+        assert texts["one first"].import_key != texts["two first"].import_key
+        # The database is named by its own contents, not by where its file lies.
+        assert (_import("isso", moved).already, _import("isso", two).already) == (2, 2)
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 4
+
+
+def test_two_blogs_exports_into_one_site_keep_all_their_comments(app: Flask, site: Site,
+                                                                 tmp_path: Path) -> None:
+    wxr = (DATA / "isso/wordpress.xml").read_text(encoding="utf-8")
+    other_blog = tmp_path / "other-blog.xml"
+    other_blog.write_text(wxr.replace("<channel>", "<channel><link>https://other.example</link>")
+                          .replace("http://example.tld/", "https://other.example/"),
+                          encoding="utf-8")
+    disqus = (DATA / "isso/disqus.xml").read_text(encoding="utf-8")
+    other_forum = tmp_path / "other-forum.xml"
+    other_forum.write_text(disqus.replace("disqusdev", "otherforum")
+                           .replace("<id>some-id</id>", "<id>other-id</id>"), encoding="utf-8")
+    with app.app_context():
+        first = _import("wordpress", DATA / "isso/wordpress.xml").comments
+        assert _import("wordpress", other_blog).comments == first
+        posts = _import("disqus", DATA / "isso/disqus.xml").comments
+        assert _import("disqus", other_forum).comments == posts
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 2 * (first + posts)
+        for kind, path in (("wordpress", other_blog), ("disqus", other_forum)):
+            assert _import(kind, path).comments == 0
+
+
+def test_comments_imported_under_the_old_keys_are_recognised(app: Flask, site: Site,
+                                                             tmp_path: Path) -> None:
+    """Before keys named their source, an Isso comment was "isso:ID", a Disqus one "disqus:ID"."""
+    one, two = _isso_pair(tmp_path)
+    with app.app_context():
+        _import("isso", one)
+        _import("disqus", DATA / "isso/disqus.xml")
+        for comment in db.session.scalars(db.select(Comment)):
+            kind, _source, rest = comment.import_key.split(":", 2)
+            comment.import_key = f"{kind}:{rest}"
+        db.session.commit()
+        again = _import("isso", one)
+        assert (again.comments, again.already) == (0, 2)
+        assert _import("disqus", DATA / "isso/disqus.xml").comments == 0
+        # Another database's comment 1 is not the one stored as the old "isso:1".
+        assert _import("isso", two).comments == 2
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 9
+        # Recognised once, a comment carries the new key.
+        keys = db.session.scalars(db.select(Comment.import_key)).all()
+        assert all(key.count(":") >= 2 for key in keys)

@@ -106,6 +106,20 @@ def from_timestamp(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
 
 
+def source_tag(*identity: object) -> str:
+    """A short name for an export's source, made from what identifies it (never its file's path).
+
+    Import keys carry it, so comments of two sources with the same ids never meet.
+    """
+    return hashlib.sha256("\x1f".join(map(str, identity)).encode()).hexdigest()[:12]
+
+
+def site_address(url: str | None) -> str:
+    """A site's URL as it names the site: no scheme, no "www.", no trailing slash, any case."""
+    rest = (url or "").strip().lower().partition("://")[2] or (url or "").strip().lower()
+    return rest.removeprefix("www.").rstrip("/")
+
+
 def import_key(value: str) -> str:
     """`value` when it fits the column, else its format prefix and a digest (one per value)."""
     if len(value) <= IMPORT_KEY_MAX:

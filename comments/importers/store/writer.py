@@ -13,6 +13,7 @@ from ...models import Comment, CommentStatus, Site, Thread, utcnow
 from ...services import authors
 from .. import values
 from ..records import CommentRecord, Pingback, Problem, Record, Summary, ThreadRecord
+from . import known
 
 # Comments written (and committed) together.
 BATCH = 500
@@ -20,8 +21,6 @@ HELD = "held for moderation before the import"
 # Columns a file may claim but only a trusted file keeps: they make an author "verified" (sso_id),
 # give them a reader's history and trust (reader_hash), or let them edit (edit_token_hash).
 CLAIMS = ("sso_id", "reader_hash", "edit_token_hash")
-# Where a stored comment sits, as _Node needs it.
-_PLACE = (Comment.id, Comment.thread_id, Comment.parent_id, Comment.root_id, Comment.depth)
 # INSERT ... ON CONFLICT DO NOTHING, on the two databases the service runs on.
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -118,12 +117,12 @@ class Writer:
             if thread_id is None:
                 continue
             seen = record.source_id in self.nodes or record.source_id in pending
-            if seen or _key(record) in keys:
+            if seen or known.key(record) in keys:
                 self.summary.add(Problem(record.line, f"{_label(record)} appears twice in the "
                                                       "file; the first is kept"))
                 continue
             pending.add(record.source_id)
-            keys.add(_key(record))
+            keys.add(known.key(record))
             fresh.append((record, thread_id))
         fresh = self._known(fresh)
         while fresh:
@@ -147,28 +146,10 @@ class Writer:
         self._commit()
 
     def _known(self, fresh: list[tuple[CommentRecord, int]]) -> list[tuple[CommentRecord, int]]:
-        """Leave out the comments already here, remembering where they are.
-
-        A comment is here when an earlier run stored its key, or when it was posted on this very
-        site (our own export imported back: same id, same creation time).
-        """
+        """Leave out the comments the site holds already (known.stored), remembering where."""
         if not fresh:
             return fresh
-        by_key = {_key(r): r for r, _t in fresh}
-        rows = db.session.execute(
-            db.select(Comment.import_key, *_PLACE)
-            .where(Comment.site_id == self.site_id, Comment.import_key.in_(list(by_key)))
-        ).all()
-        found = {by_key[key].source_id: (by_key[key], place) for key, *place in rows}
-        native = {r.origin[1]: r for r, _t in fresh if r.origin and r.origin[0] == self.slug
-                  and r.source_id not in found}
-        if native:
-            rows = db.session.execute(
-                db.select(Comment.created_at, *_PLACE)
-                .where(Comment.site_id == self.site_id, Comment.id.in_(list(native)))
-            ).all()
-            found.update((native[place[0]].source_id, (native[place[0]], place))
-                         for created, *place in rows if created == native[place[0]].created)
+        found = known.stored(self.site_id, self.slug, [r for r, _t in fresh])
         for record, (row_id, thread_id, parent_id, root_id, depth) in found.values():
             self.nodes[record.source_id] = _Node(row_id, thread_id, record.parent_source_id,
                                                  record.line, (parent_id, root_id, depth))
@@ -195,7 +176,7 @@ class Writer:
             "created_at": record.created, "edited_at": record.edited,
             "client_ip": record.client_ip, "text_hash": authors.text_hash(record.text),
             "score": record.score, "featured": record.featured,
-            "notify_replies": record.notify_replies, "import_key": _key(record),
+            "notify_replies": record.notify_replies, "import_key": known.key(record),
             "reasons": [HELD] if record.status is CommentStatus.PENDING else [],
             **extra,
         }
@@ -303,10 +284,6 @@ class Writer:
             db.session.flush()
         else:
             db.session.commit()
-
-
-def _key(record: CommentRecord) -> str:
-    return values.import_key(record.import_key or record.source_id)
 
 
 def _label(record: CommentRecord) -> str:
