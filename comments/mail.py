@@ -26,11 +26,14 @@ EXTENSION = "comments.mail"
 
 
 def enqueue(to: str, subject: str, text: str, html: str | None = None,
-            headers: Mapping[str, str] | None = None) -> OutboxItem:
-    """Add an email to the outbox without committing: it goes out only if the caller commits."""
+            headers: Mapping[str, str] | None = None, site_id: int | None = None) -> OutboxItem:
+    """Add an email to the outbox without committing: it goes out only if the caller commits.
+
+    `site_id` names the site a mail is about, so forgetting an author on one site drops only it.
+    """
     domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
     # One Message-ID for every try: a resend after a lost reply is recognisably the same mail.
-    item = OutboxItem(kind=KIND, payload={
+    item = OutboxItem(kind=KIND, site_id=site_id, payload={
         "to": to, "subject": " ".join(subject.split()), "text": text, "html": html,
         "headers": {"Message-ID": make_msgid(domain=domain), **(headers or {})},
     })

@@ -52,8 +52,9 @@ def deep_disqus(path: Path, levels: int) -> None:
 
 
 def isso_database(path: Path, threads: list[tuple[int, str, str | None]],
-                  comments: list[dict[str, Any]]) -> None:
-    """An SQLite file with Isso's own tables (isso/db/threads.py and comments.py)."""
+                  comments: list[dict[str, Any]], session_key: str | None = None) -> None:
+    """An SQLite file with Isso's own tables (isso/db/threads.py, comments.py, preferences.py);
+    Isso writes a random session key into its preferences when it first opens a database."""
     conn = sqlite3.connect(path)
     conn.executescript("""
         CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256));
@@ -66,6 +67,8 @@ def isso_database(path: Path, threads: list[tuple[int, str, str | None]],
         CREATE TABLE preferences (key VARCHAR PRIMARY KEY, value VARCHAR);
     """)
     conn.executemany("INSERT INTO threads VALUES (?, ?, ?)", threads)
+    if session_key is not None:
+        conn.execute("INSERT INTO preferences VALUES ('session-key', ?)", (session_key,))
     for row in comments:
         values = {"parent": None, "modified": None, "remote_addr": "127.0.0.0", "author": None,
                   "email": None, "website": None, "likes": 0, "dislikes": 0, "voters": b"",

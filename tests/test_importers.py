@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from flask.testing import FlaskCliRunner
 
 from comments import importers
 from comments.extensions import db
-from comments.importers.export import DERIVED_COLUMNS, EXTRA_COLUMNS, comment_json
+from comments.importers.export import (DERIVED_COLUMNS, EXTRA_COLUMNS, FORMAT, VERSION,
+                                       comment_json)
 from comments.models import Comment, CommentStatus, Site, Thread
 from comments.services.posting import post_comment
 from comments.services.sites import create_site
@@ -77,8 +79,16 @@ def _import(kind: str, path: Path | str, slug: str = "news", **kwargs: Any) -> i
 
 
 def _comments(slug: str = "news") -> dict[str, Comment]:
+    """A site's comments by their import keys without the source's tag ("disqus:7")."""
     rows = db.session.scalars(db.select(Comment).where(Comment.site_id == _site(slug).id))
-    return {c.import_key or str(c.id): c for c in rows}
+    return {_untagged(c.import_key) if c.import_key else str(c.id): c for c in rows}
+
+
+def _untagged(key: str) -> str:
+    parts = key.split(":", 2)
+    if len(parts) == 3 and parts[0] in ("disqus", "isso", "isso-json", "wordpress"):
+        return f"{parts[0]}:{parts[2]}"
+    return key
 
 
 def _snapshot() -> tuple[Any, ...]:
@@ -369,7 +379,7 @@ def test_export_then_import_json_is_lossless(app: Flask, site: Site, runner: Fla
         _import("commento", DATA / "remark42/commento.json")
         post_comment({"site": "news", "article": "story-1", "author": {"name": "Zed"},
                       "text": "Posted **here**, after the import"}, "198.51.100.7")
-        comment = db.session.scalar(db.select(Comment).filter_by(import_key="disqus:2"))
+        comment = _comments()["disqus:2"]
         comment.featured, comment.score, comment.flagged = True, 7, True
         comment.verdict = {"action": "hold", "score": 4, "signals": []}
         comment.reasons = ["reported"]
@@ -381,7 +391,9 @@ def test_export_then_import_json_is_lossless(app: Flask, site: Site, runner: Fla
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert lines[0]["type"] == "site" and lines[0]["slug"] == "news"
     assert Counter(line["type"] for line in lines) == {"site": 1, "thread": 11, "comment": 39}
-    result = runner.invoke(args=["comments", "import", "json", str(out), "--site", "copy"])
+    # Our own file: its identities and edit tokens may be trusted.
+    result = runner.invoke(args=["comments", "import", "json", str(out), "--site", "copy",
+                                 "--trust-identities"])
     assert result.exit_code == 0, result.output
     assert "threads: 11, comments: 39, skipped: 0" in result.output
     with app.app_context():
@@ -452,3 +464,217 @@ def test_export_command_to_standard_output(app: Flask, site: Site, runner: Flask
                                                 "comment"]
     assert {line["author"]["email"] for line in lines[3:]} == {
         None, "somegreatmail@gmail.com", "moregreatmail@gmail.com"}
+
+
+def _export_lines(slug: str = "old") -> list[dict[str, Any]]:
+    """The start of one of our exports: its header and one thread."""
+    return [{"type": "site", "format": FORMAT, "version": VERSION, "slug": slug},
+            {"type": "thread", "id": 1, "article": "story-1", "url": None, "title": None,
+             "created_at": "2021-01-01T00:00:00Z", "closed_at": None}]
+
+
+def _exported_comment(comment_id: int, **overrides: Any) -> dict[str, Any]:
+    """A comment as our export writes it."""
+    return {"type": "comment", "id": comment_id, "thread_id": 1, "parent_id": None,
+            "author": {"name": "Ada", "email": None, "website": None}, "text": "Hello",
+            "html": "<p>Hello</p>", "status": "approved",
+            "created_at": f"2021-01-01T00:00:{comment_id:02d}Z", **overrides}
+
+
+def test_a_line_over_the_limit_is_skipped_without_being_held(app: Flask, site: Site,
+                                                              tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl.gz"
+    first, thread = _export_lines()
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(json.dumps(first).encode() + b"\n")
+        f.write(b'{"type": "comment", "id": 1, "text": "')
+        for _ in range(24):
+            f.write(b"a" * (1 << 20))
+        f.write(b'"}\n')
+        for item in (thread, _exported_comment(2)):
+            f.write(json.dumps(item).encode() + b"\n")
+    source = importers.READERS["json"](path)
+    source.check()
+    tracemalloc.start()
+    try:
+        records = list(source)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 << 20
+    assert [str(r) for r in records if isinstance(r, importers.Problem)] == [
+        "line 2: longer than 1 MB; skipped"]
+    with app.app_context():
+        summary = _import("json", path)
+        assert (summary.comments, summary.skipped) == (1, 1)
+
+
+def _write_lines(path: Path, items: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    return path
+
+
+def test_an_import_keeps_claimed_identities_only_when_trusted(app: Flask, site: Site,
+                                                              runner: FlaskCliRunner,
+                                                              tmp_path: Path) -> None:
+    claims = {"sso_id": "admin", "reader_hash": "a" * 64, "edit_token_hash": "b" * 64}
+    path = _write_lines(tmp_path / "claims.jsonl", [*_export_lines(),
+                                                    _exported_comment(1, **claims)])
+    result = runner.invoke(args=["comments", "import", "json", str(path), "--site", "news"])
+    assert result.exit_code == 0, result.output
+    assert "--trust-identities" in result.output
+    body = read(app.test_client()).get_json()
+    assert body["comments"][0]["author"]["verified"] is False
+    with app.app_context():
+        create_site("copy", "Copy", ["https://copy.example"])
+        row = db.session.scalar(db.select(Comment))
+        assert (row.sso_id, row.reader_hash, row.edit_token_hash) == (None, None, None)
+    trusted = runner.invoke(args=["comments", "import", "json", str(path), "--site", "copy",
+                                  "--trust-identities"])
+    assert trusted.exit_code == 0, trusted.output
+    with app.app_context():
+        row = _comments("copy")["json:old:1"]
+        assert (row.sso_id, row.reader_hash, row.edit_token_hash) == tuple(claims.values())
+
+
+def test_an_imported_avatar_must_be_a_web_address(app: Flask, site: Site, tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "avatars.jsonl", [
+        *_export_lines(), _exported_comment(1, author_avatar="javascript:alert(1)"),
+        _exported_comment(2, author_avatar="https://news.example/ada.png")])
+    with app.app_context():
+        summary = _import("json", path)
+        assert summary.comments == 2
+        assert [str(p) for p in summary.problems] == [
+            "line 3: comment 1: author_avatar is not an http or https address; left out"]
+        c = _comments()
+        assert c["json:old:1"].author_avatar is None
+        assert c["json:old:2"].author_avatar == "https://news.example/ada.png"
+
+
+def test_imported_scores_are_range_checked(app: Flask, site: Site, tmp_path: Path) -> None:
+    path = _write_lines(tmp_path / "scores.jsonl", [
+        *_export_lines(), _exported_comment(1, score=2**31 - 1), _exported_comment(2, score=-7),
+        _exported_comment(3, reasons=[{"not": "words"}]),
+        _exported_comment(4, verdict={"action": "hold", "score": 4, "signals": 3})])
+    isso = tmp_path / "isso.db"
+    isso_database(isso, [(1, "/isso/", None)], [
+        {"tid": 1, "id": 1, "created": 1600000000.0, "mode": 1, "text": "a", "likes": 2**40},
+        {"tid": 1, "id": 2, "created": 1600000001.0, "mode": 1, "text": "b", "likes": 3,
+         "dislikes": 1}])
+    with app.app_context():
+        summary = _import("json", path)
+        assert summary.comments == 2
+        assert sorted(map(str, summary.problems)) == [
+            "line 3: comment 1: score 2147483647 is out of range; imported as 0",
+            "line 5: comment 3: reasons is not a list of short texts; skipped",
+            "line 6: comment 4: verdict is not a spam filter's verdict; skipped"]
+        c = _comments()
+        assert (c["json:old:1"].score, c["json:old:2"].score) == (0, -7)
+        summary = _import("isso", isso)
+        assert [str(p) for p in summary.problems] == [
+            "comment 1: likes 1099511627776 is out of range; imported as 0"]
+        scores = db.session.scalars(db.select(Comment.score).where(
+            Comment.text.in_(["a", "b"])).order_by(Comment.text)).all()
+        assert scores == [0, 2]
+
+
+def test_an_export_imported_into_its_own_site_adds_nothing(app: Flask, site: Site,
+                                                          runner: FlaskCliRunner,
+                                                          tmp_path: Path) -> None:
+    with app.app_context():
+        _import("disqus", DATA / "schnack/disqus.xml")
+        first = post_comment({"site": "news", "article": "story-1", "author": {"name": "Zed"},
+                              "text": "Posted here"}, "198.51.100.7")
+        post_comment({"site": "news", "article": "story-1", "author": {"name": "Amy"},
+                      "text": "A reply", "parent_id": first.comment.id}, "198.51.100.8")
+        create_site("copy", "Copy", ["https://copy.example"])
+        before = contents("news")
+    news, copy = tmp_path / "news.jsonl", tmp_path / "copy.jsonl"
+    runner.invoke(args=["comments", "export", "--site", "news", "--output", str(news)])
+    again = runner.invoke(args=["comments", "import", "json", str(news), "--site", "news"])
+    assert again.exit_code == 0, again.output
+    assert "comments: 0, skipped: 0, pingbacks: 0, already imported: 7" in again.output
+    copied = runner.invoke(args=["comments", "import", "json", str(news), "--site", "copy"])
+    assert "comments: 7, skipped: 0" in copied.output
+    # The copy's export names where its comments came from: back home, they are already there.
+    runner.invoke(args=["comments", "export", "--site", "copy", "--output", str(copy)])
+    home = runner.invoke(args=["comments", "import", "json", str(copy), "--site", "news"])
+    assert "comments: 0, skipped: 0, pingbacks: 0, already imported: 7" in home.output
+    with app.app_context():
+        assert contents("news") == before
+    help_text = runner.invoke(args=["comments", "import", "json", "--help"]).output
+    assert "into the site it came from" in " ".join(help_text.split())
+
+
+def _isso_pair(tmp_path: Path) -> tuple[Path, Path]:
+    """Two blogs' Isso databases whose rows have the same ids."""
+    paths = []
+    for name, start in (("one", 1600000000.0), ("two", 1700000000.0)):
+        path = tmp_path / f"{name}.db"
+        isso_database(path, [(1, f"/{name}/", None)], [
+            {"tid": 1, "id": 1, "created": start, "mode": 1, "text": f"{name} first"},
+            {"tid": 1, "id": 2, "parent": 1, "created": start + 1, "mode": 1,
+             "text": f"{name} reply"}], session_key=f"{name}-key")
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def test_two_isso_databases_into_one_site_keep_all_their_comments(app: Flask, site: Site,
+                                                                   tmp_path: Path) -> None:
+    one, two = _isso_pair(tmp_path)
+    moved = tmp_path / "elsewhere" / "isso.db"
+    moved.parent.mkdir()
+    moved.write_bytes(one.read_bytes())
+    with app.app_context():
+        assert _import("isso", one).comments == 2
+        assert _import("isso", two).comments == 2
+        texts = {c.text: c for c in db.session.scalars(db.select(Comment))}
+        assert sorted(texts) == ["one first", "one reply", "two first", "two reply"]
+        assert texts["two reply"].parent_id == texts["two first"].id
+        assert texts["one first"].import_key != texts["two first"].import_key
+        # The database is named by its own contents, not by where its file lies.
+        assert (_import("isso", moved).already, _import("isso", two).already) == (2, 2)
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 4
+
+
+def test_two_blogs_exports_into_one_site_keep_all_their_comments(app: Flask, site: Site,
+                                                                 tmp_path: Path) -> None:
+    wxr = (DATA / "isso/wordpress.xml").read_text(encoding="utf-8")
+    other_blog = tmp_path / "other-blog.xml"
+    other_blog.write_text(wxr.replace("<channel>", "<channel><link>https://other.example</link>")
+                          .replace("http://example.tld/", "https://other.example/"),
+                          encoding="utf-8")
+    disqus = (DATA / "isso/disqus.xml").read_text(encoding="utf-8")
+    other_forum = tmp_path / "other-forum.xml"
+    other_forum.write_text(disqus.replace("disqusdev", "otherforum")
+                           .replace("<id>some-id</id>", "<id>other-id</id>"), encoding="utf-8")
+    with app.app_context():
+        first = _import("wordpress", DATA / "isso/wordpress.xml").comments
+        assert _import("wordpress", other_blog).comments == first
+        posts = _import("disqus", DATA / "isso/disqus.xml").comments
+        assert _import("disqus", other_forum).comments == posts
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 2 * (first + posts)
+        for kind, path in (("wordpress", other_blog), ("disqus", other_forum)):
+            assert _import(kind, path).comments == 0
+
+
+def test_comments_imported_under_the_old_keys_are_recognised(app: Flask, site: Site,
+                                                             tmp_path: Path) -> None:
+    """Before keys named their source, an Isso comment was "isso:ID", a Disqus one "disqus:ID"."""
+    one, two = _isso_pair(tmp_path)
+    with app.app_context():
+        _import("isso", one)
+        _import("disqus", DATA / "isso/disqus.xml")
+        for comment in db.session.scalars(db.select(Comment)):
+            kind, _source, rest = comment.import_key.split(":", 2)
+            comment.import_key = f"{kind}:{rest}"
+        db.session.commit()
+        again = _import("isso", one)
+        assert (again.comments, again.already) == (0, 2)
+        assert _import("disqus", DATA / "isso/disqus.xml").comments == 0
+        # Another database's comment 1 is not the one stored as the old "isso:1".
+        assert _import("isso", two).comments == 2
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 9
+        # Recognised once, a comment carries the new key.
+        keys = db.session.scalars(db.select(Comment.import_key)).all()
+        assert all(key.count(":") >= 2 for key in keys)

@@ -9,9 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from comments.extensions import db
-from comments.models import AuditEntry, Comment, utcnow
+from comments import mail
+from comments.models import AuditEntry, Comment, OutboxItem, Site, utcnow
+from comments.services.sites import create_site
 
-from .helpers import post, read
+from .helpers import comment_payload, post, read
 
 pytestmark = pytest.mark.usefixtures("site")
 
@@ -33,7 +35,7 @@ def test_purge_erases_old_addresses_only(app: Flask, client: FlaskClient, runner
 def test_export_author_gives_back_their_data(client: FlaskClient, runner: FlaskCliRunner) -> None:
     post(client, text="mine", author={"name": "Ada", "email": "Ada@Example.org"})
     post(client, text="not mine", author={"name": "Bob", "email": "bob@example.org"})
-    out = runner.invoke(args=["comments", "export-author", "ada@example.org"])
+    out = runner.invoke(args=["comments", "export-author", "ada@example.org", "--all-sites"])
     data = json.loads(out.output)
     assert [c["text"] for c in data["comments"]] == ["mine"]
     comment = data["comments"][0]
@@ -47,7 +49,7 @@ def test_forget_leaves_placeholders_and_keeps_the_threads_shape(app: Flask, clie
     post(client, text="a reply", parent_id=mine["comment"]["id"],
          author={"name": "Bob", "email": "bob@example.org"})
     alone = post(client, text="alone", author={"name": "Ada", "email": "ada@example.org"})
-    out = runner.invoke(args=["comments", "forget", "ada@example.org", "--yes"])
+    out = runner.invoke(args=["comments", "forget", "ada@example.org", "--all-sites", "--yes"])
     assert out.exit_code == 0 and "2 comments" in out.output
     thread = read(client).get_json()
     assert thread["thread"]["count"] == 1
@@ -60,7 +62,8 @@ def test_forget_leaves_placeholders_and_keeps_the_threads_shape(app: Flask, clie
                 "", "", None, None, None)
         assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(
             AuditEntry.action == "forget")) == 2
-    export = json.loads(runner.invoke(args=["comments", "export-author", "ada@example.org"]).output)
+    export = json.loads(runner.invoke(args=["comments", "export-author", "ada@example.org",
+                                            "--all-sites"]).output)
     assert export["comments"] == []
 
 
@@ -68,7 +71,8 @@ def test_forget_can_delete_the_rows(app: Flask, client: FlaskClient, runner: Fla
     mine = post(client, text="mine", author={"name": "Ada", "email": "ada@example.org"}).get_json()
     post(client, text="reply", parent_id=mine["comment"]["id"], author={"name": "Bob"})
     lonely = post(client, text="lonely", author={"name": "Ada", "email": "ada@example.org"}).get_json()
-    runner.invoke(args=["comments", "forget", "ada@example.org", "--delete-rows", "--yes"])
+    runner.invoke(args=["comments", "forget", "ada@example.org", "--all-sites", "--delete-rows",
+                        "--yes"])
     with app.app_context():
         assert db.session.get(Comment, lonely["comment"]["id"]) is None
         kept = db.session.get(Comment, mine["comment"]["id"])
@@ -80,8 +84,9 @@ def test_forget_can_delete_the_rows(app: Flask, client: FlaskClient, runner: Fla
 
 def test_forget_asks_first(app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:
     post(client, author={"name": "Ada", "email": "ada@example.org"})
-    out = runner.invoke(args=["comments", "forget", "ada@example.org"], input="n\n")
-    assert out.exit_code == 1
+    out = runner.invoke(args=["comments", "forget", "ada@example.org", "--site", "news"],
+                        input="n\n")
+    assert out.exit_code == 1 and "Aborted" in out.output
     with app.app_context():
         assert db.session.scalar(db.select(Comment.author_email)) == "ada@example.org"
 
@@ -90,3 +95,87 @@ def test_emails_never_leave_through_public_answers(client: FlaskClient) -> None:
     post(client, author={"name": "Ada", "email": "secret-ada@example.org"})
     for path in ("/api/v1/threads?site=news&article=story-1", "/api/v1/counts?site=news&article=story-1"):
         assert "secret-ada" not in client.get(path).get_data(as_text=True)
+
+
+def _two_sites_with_reader_42(app: Flask, client: FlaskClient) -> dict[str, int]:
+    """Comments by `sub` 42 on news and on blog (two different people), and by ada on both."""
+    with app.app_context():
+        create_site("blog", "Blog", ["https://blog.example"])
+    ids = {}
+    for slug, origin in (("news", "https://news.example"), ("blog", "https://blog.example")):
+        res = client.post("/api/v1/comments", headers={"Origin": origin}, json=comment_payload(
+            site=slug, url=f"{origin}/story-1", text=f"42 on {slug}",
+            author={"name": f"Reader of {slug}"}))
+        ids[slug] = res.get_json()["comment"]["id"]
+        client.post("/api/v1/comments", headers={"Origin": origin}, json=comment_payload(
+            site=slug, url=f"{origin}/story-1", text=f"ada on {slug}",
+            author={"name": "Ada", "email": "ada@example.org"}))
+    with app.app_context():
+        for cid in ids.values():
+            db.session.get(Comment, cid).sso_id = "42"
+        db.session.commit()
+    return ids
+
+
+def test_a_single_sign_on_identity_is_forgotten_on_its_own_site_only(
+        app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:
+    ids = _two_sites_with_reader_42(app, client)
+    refused = runner.invoke(args=["comments", "forget", "42", "--yes"])
+    assert refused.exit_code != 0 and "--site" in refused.output
+    everywhere = runner.invoke(args=["comments", "forget", "42", "--all-sites", "--yes"])
+    assert everywhere.exit_code != 0 and "one site" in everywhere.output
+    out = runner.invoke(args=["comments", "forget", "42", "--site", "news", "--yes"])
+    assert out.exit_code == 0, out.output
+    with app.app_context():
+        assert db.session.get(Comment, ids["news"]).sso_id is None
+        kept = db.session.get(Comment, ids["blog"])
+        assert (kept.sso_id, kept.text, kept.status.value) == ("42", "42 on blog", "approved")
+
+
+def test_a_single_sign_on_identity_is_exported_from_its_own_site_only(
+        app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:
+    _two_sites_with_reader_42(app, client)
+    assert runner.invoke(args=["comments", "export-author", "42"]).exit_code != 0
+    out = runner.invoke(args=["comments", "export-author", "42", "--site", "blog"])
+    assert out.exit_code == 0, out.output
+    assert [c["text"] for c in json.loads(out.output)["comments"]] == ["42 on blog"]
+
+
+def test_an_email_is_acted_on_everywhere_only_when_asked(
+        app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:
+    _two_sites_with_reader_42(app, client)
+    refused = runner.invoke(args=["comments", "export-author", "ada@example.org"])
+    assert refused.exit_code != 0 and "--all-sites" in refused.output
+    assert runner.invoke(args=["comments", "forget", "ada@example.org", "--yes"]).exit_code != 0
+    one = json.loads(runner.invoke(args=["comments", "export-author", "ada@example.org",
+                                         "--site", "news"]).output)
+    assert [c["text"] for c in one["comments"]] == ["ada on news"]
+    every = json.loads(runner.invoke(args=["comments", "export-author", "ada@example.org",
+                                           "--all-sites"]).output)
+    assert sorted(c["text"] for c in every["comments"]) == ["ada on blog", "ada on news"]
+    with app.app_context():
+        for slug in ("news", "blog"):
+            site_id = db.session.scalar(db.select(Site.id).filter_by(slug=slug))
+            mail.enqueue("ada@example.org", f"A reply on {slug}", "text", site_id=site_id)
+        db.session.commit()
+    out = runner.invoke(args=["comments", "forget", "ada@example.org", "--site", "blog", "--yes"])
+    assert out.exit_code == 0, out.output
+    with app.app_context():
+        left = db.session.scalars(db.select(Comment.text).where(
+            Comment.author_email == "ada@example.org")).all()
+        assert left == ["ada on news"]
+        queued = db.session.scalars(db.select(OutboxItem)).all()
+        assert [item.payload["subject"] for item in queued] == ["A reply on news"]
+
+
+def test_forget_lists_what_it_would_touch_before_asking(
+        app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:
+    _two_sites_with_reader_42(app, client)
+    post(client, text="more", author={"name": "Ada", "email": "ada@example.org"})
+    out = runner.invoke(args=["comments", "forget", "ada@example.org", "--all-sites"], input="n\n")
+    assert out.exit_code == 1
+    assert "blog: 1 comment" in out.output and "news: 2 comments" in out.output
+    assert out.output.index("news: 2 comments") < out.output.index("Erase")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Comment.id)).where(
+            Comment.author_email == "ada@example.org")) == 3

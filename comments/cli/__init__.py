@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 
 import click
 from flask import Flask, current_app
@@ -136,25 +137,83 @@ def purge(days: int | None) -> None:
     click.echo(f"Erased the address of {privacy.purge_addresses(keep)} comments older than {keep} days.")
 
 
+def _author_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The author and the reach every privacy command takes."""
+    options = [
+        click.argument("who", metavar="EMAIL|IDENTITY"),
+        click.option("--site", "slug", help="Only this site (required for a single sign-on "
+                                            "identity, which names a reader of one site)."),
+        click.option("--all-sites", is_flag=True, help="Every site (an email address only)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _reach(slug: str | None) -> Site | None:
+    """The site named by --site, if any."""
+    if slug is None:
+        return None
+    try:
+        return sites.get_site(slug)
+    except ApiError as e:
+        raise click.ClickException(e.message) from None
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _describe(erasure: privacy.Erasure) -> None:
+    """Per site, the comments an erasure touches; then the queued mail."""
+    for share in erasure.sites:
+        kept = (f", {share.replied} of them replied to (kept as erased placeholders)"
+                if erasure.delete_rows and share.replied else "")
+        click.echo(f"  {share.site}: {_plural(share.comments, 'comment')}{kept}")
+    if erasure.mails:
+        click.echo(f"  {_plural(erasure.mails, 'queued email')} to them")
+
+
 @group.command("forget")
-@click.argument("who", metavar="EMAIL|IDENTITY")
+@_author_options
 @click.option("--delete-rows", is_flag=True,
               help="Delete the comments outright instead of leaving deleted placeholders.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def forget(who: str, delete_rows: bool, yes: bool) -> None:
-    """Erase an author's personal data (by email, or single sign-on identity) on every site."""
-    if not yes:
-        click.confirm(f"Erase every comment and personal detail of {who}?", abort=True)
-    count = privacy.forget(who, delete_rows=delete_rows)
-    click.echo(f"Forgot {who}: {count} comments {'deleted' if delete_rows else 'erased to placeholders'}.")
+@click.option("--yes", is_flag=True, help="Act at once, without listing and asking first.")
+def forget(who: str, slug: str | None, all_sites: bool, delete_rows: bool, yes: bool) -> None:
+    """Erase an author's personal data (by email, or single sign-on identity with --site).
+
+    Without --yes, lists what would be erased on each site and asks first.
+    """
+    site = _reach(slug)
+    try:
+        if not yes:
+            plan = privacy.preview(who, site, all_sites, delete_rows)
+            if not plan.comments and not plan.mails:
+                click.echo(f"Nothing is stored about {plan.who}"
+                           f"{f' on {site.slug}' if site else ''}.")
+                return
+            click.echo(f"Stored about {plan.who}:")
+            _describe(plan)
+            what = "deleting" if delete_rows else "leaving erased placeholders of"
+            click.confirm(f"Erase all of this ({what} the comments)?", abort=True)
+        done = privacy.forget(who, site, all_sites, delete_rows)
+    except ApiError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"Forgot {done.who}: {_plural(done.comments, 'comment')} "
+               f"{'deleted' if delete_rows else 'erased to placeholders'}.")
+    _describe(done)
 
 
 @group.command("export-author")
-@click.argument("who", metavar="EMAIL|IDENTITY")
-def export_author(who: str) -> None:
+@_author_options
+def export_author(who: str, slug: str | None, all_sites: bool) -> None:
     """Write everything stored about an author's comments as JSON (for an access request)."""
-    click.echo(json.dumps({"author": who, "comments": list(privacy.export_author(who))},
-                          ensure_ascii=False, indent=2))
+    site = _reach(slug)
+    try:
+        comments = list(privacy.export_author(who, site, all_sites))
+    except ApiError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(json.dumps({"author": who, "comments": comments}, ensure_ascii=False, indent=2))
 
 
 @group.command("send-mail")

@@ -66,12 +66,22 @@ def import_commento(file: str, slug: str, rewrites: tuple[str, ...], dry_run: bo
 
 @import_group.command("json")
 @_import_options
-def import_json(file: str, slug: str, rewrites: tuple[str, ...], dry_run: bool) -> None:
-    """Import a file written by `comments export` (into this or another site)."""
-    _import("json", file, slug, rewrites, dry_run)
+@click.option("--trust-identities", is_flag=True,
+              help="Keep the single sign-on identities (the \"verified\" badge), reader keys and "
+                   "edit tokens the file names: only for a file you exported yourself.")
+def import_json(file: str, slug: str, rewrites: tuple[str, ...], dry_run: bool,
+                trust_identities: bool) -> None:
+    """Import a file written by `comments export`.
+
+    Each comment in the file names where it came from. Imported into the site it came from, the
+    comments already there are recognised and left as they are (nothing doubles); into another
+    site, they are copied, and a second run adds nothing.
+    """
+    _import("json", file, slug, rewrites, dry_run, trust_identities)
 
 
-def _import(kind: str, file: str, slug: str, rewrites: tuple[str, ...], dry_run: bool) -> None:
+def _import(kind: str, file: str, slug: str, rewrites: tuple[str, ...], dry_run: bool,
+            trust_identities: bool = False) -> None:
     """Run one import with a progress bar, then print its summary and each problem."""
     from .. import importers  # the readers and XML parsers: never loaded by a web worker
 
@@ -85,7 +95,8 @@ def _import(kind: str, file: str, slug: str, rewrites: tuple[str, ...], dry_run:
         site = sites.get_site(slug)
         source = importers.READERS[kind](file)
         with _progress_bar(source.progress):
-            summary = importers.run(source, site, rules, dry_run=dry_run)
+            summary = importers.run(source, site, rules, dry_run=dry_run,
+                                    trust_identities=trust_identities)
     except ApiError as e:
         raise click.ClickException(e.message) from None
     except importers.ImportFailed as e:

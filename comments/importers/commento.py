@@ -90,6 +90,7 @@ def _commento(document: dict[str, Any]) -> Iterator[Record]:
             continue
         author = people.get(comment.get("commenterHex")) or {}
         parent = comment.get("parentHex")
+        yield from _score_note(comment, f"comment {hexid}")
         yield CommentRecord(
             source_id=f"commento:{hexid}", thread_source_id=page,
             parent_source_id=f"commento:{parent}" if parent and parent != "root" else None,
@@ -97,7 +98,7 @@ def _commento(document: dict[str, Any]) -> Iterator[Record]:
             author_email=values.email(author.get("email")),
             author_website=values.website(author.get("link")), created=created, status=status,
             text=values.text(comment.get("markdown")), html=None,
-            score=_int(comment.get("score")),
+            score=values.score(comment.get("score")) or 0,
         )
 
 
@@ -131,6 +132,7 @@ def _comentario(document: dict[str, Any]) -> Iterator[Record]:
             status = CommentStatus.APPROVED
         author = people.get(comment.get("userCreated")) or {}
         parent = comment.get("parentId")
+        yield from _score_note(comment, f"comment {comment['id']}")
         yield CommentRecord(
             source_id=f"comentario:{comment['id']}", thread_source_id=str(comment.get("pageId")),
             parent_source_id=f"comentario:{parent}" if parent else None,
@@ -138,9 +140,12 @@ def _comentario(document: dict[str, Any]) -> Iterator[Record]:
             author_email=values.email(author.get("email")),
             author_website=values.website(author.get("websiteUrl")), created=created,
             status=status, text=values.text(comment.get("markdown")), html=None,
-            score=_int(comment.get("score")), featured=bool(comment.get("isSticky")),
+            score=values.score(comment.get("score")) or 0, featured=bool(comment.get("isSticky")),
         )
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _score_note(comment: dict[str, Any], label: str) -> Iterator[Problem]:
+    """A note when the comment's score is not one, so it is imported as 0."""
+    if values.score(comment.get("score")) is None:
+        yield Problem(None, f"{label}: score {values.shown(comment.get('score'))} is out of "
+                            "range; imported as 0", skipped=False)

@@ -19,10 +19,16 @@ def read(path: str | Path) -> XmlSource:
 
 
 def records(events: XmlEvents) -> Iterator[Record]:
-    """Threads and posts, each as soon as its element ends; elements are dropped once read."""
+    """Threads and posts, each as soon as its element ends; elements are dropped once read.
+
+    The forum is the source: its posts' keys carry the tag of the first <forum> named by a
+    category or thread (they come before the posts), fixed at the first post.
+    """
     depth = 0
     root: Element | None = None
     start = 0
+    forum = ""
+    tag: str | None = None
     for event, element, line in events:
         if event == "start":
             depth += 1
@@ -35,10 +41,13 @@ def records(events: XmlEvents) -> Iterator[Record]:
         if depth != 1 or root is None:
             continue
         kind = local(element.tag)
+        if kind in ("category", "thread") and not forum:
+            forum = _text(element, "forum").lower()
         if kind == "thread":
             yield _thread(element, start)
         elif kind == "post":
-            yield _post(element, start)
+            tag = tag or values.source_tag("disqus", forum)
+            yield _post(element, start, tag)
         element.clear()
         root.remove(element)
 
@@ -80,7 +89,7 @@ def _thread(element: Element, line: int) -> ThreadRecord:
     )
 
 
-def _post(element: Element, line: int) -> Record:
+def _post(element: Element, line: int, tag: str) -> Record:
     """A post, or the problem that keeps it out."""
     post_id = _dsq_id(element)
     if post_id is None:
@@ -108,4 +117,5 @@ def _post(element: Element, line: int) -> Record:
         author_email=values.email(_text(author, "email")), author_website=None,
         created=created, status=status, text=message, html=message,
         client_ip=values.ip(_text(element, "ipAddress")), line=line,
+        import_key=f"{PREFIX}{tag}:{post_id}", legacy_key=PREFIX + post_id,
     )

@@ -41,6 +41,7 @@ class IssoDatabase:
         self.path = Path(path)
         self.progress = Progress()
         self.columns: dict[str, set[str]] = {}
+        self.tag = ""
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
@@ -63,6 +64,7 @@ class IssoDatabase:
                 self.progress.total = conn.execute(
                     "SELECT (SELECT count(*) FROM threads) + (SELECT count(*) FROM comments)"
                 ).fetchone()[0]
+                self.tag = _identity(conn)
         except sqlite3.DatabaseError as e:
             raise ImportFailed(f"the database cannot be read: {e}") from None
 
@@ -80,29 +82,50 @@ class IssoDatabase:
                      "FROM comments ORDER BY id")
             for row in conn.execute(query):
                 self.progress.advance()
-                yield _comment(dict(row))
+                yield from _comment(dict(row), self.tag)
 
 
-def _comment(row: dict[str, Any]) -> Record:
-    """A comment row, or the problem that keeps it out."""
+def _identity(conn: sqlite3.Connection) -> str:
+    """The database's tag: from the session key Isso makes once per database, else (before Isso
+    had one) from its first thread and comment, whose ids, address and time never change."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'preferences'").fetchone():
+        key = conn.execute("SELECT value FROM preferences WHERE key = 'session-key'").fetchone()
+        if key and key[0]:
+            return values.source_tag("isso session key", key[0])
+    thread = conn.execute("SELECT id, uri FROM threads ORDER BY id LIMIT 1").fetchone() or ()
+    comment = conn.execute("SELECT id, created FROM comments ORDER BY id LIMIT 1").fetchone() or ()
+    return values.source_tag("isso rows", *thread, *comment)
+
+
+def _comment(row: dict[str, Any], tag: str) -> Iterator[Record]:
+    """A comment row (after a note on a count left out), or the problem that keeps it out."""
     label = f"comment {row['id']}"
     status = MODES.get(row["mode"])
     if status is None:
-        return Problem(None, f"{label}: unknown mode {row['mode']!r}; skipped")
+        yield Problem(None, f"{label}: unknown mode {row['mode']!r}; skipped")
+        return
     try:
         created = values.from_timestamp(float(row["created"]))
         edited = values.from_timestamp(float(row["modified"])) if row["modified"] else None
     except (TypeError, ValueError, OverflowError, OSError):
-        return Problem(None, f"{label}: {row['created']!r} is not a time; skipped")
-    return CommentRecord(
+        yield Problem(None, f"{label}: {row['created']!r} is not a time; skipped")
+        return
+    counts = {}
+    for column in ("likes", "dislikes"):
+        counts[column] = values.score(row[column], low=0)
+        if counts[column] is None:
+            yield Problem(None, f"{label}: {column} {values.shown(row[column])} is out of range; "
+                                "imported as 0", skipped=False)
+    yield CommentRecord(
         source_id=f"{PREFIX}{row['id']}", thread_source_id=str(row["tid"]),
         parent_source_id=f"{PREFIX}{row['parent']}" if row["parent"] else None,
         author_name=values.name(row["author"]), author_email=values.email(row["email"]),
         author_website=values.website(row["website"]), created=created, edited=edited,
         status=status, text=values.text(row["text"]), html=None,
         client_ip=values.ip(row["remote_addr"]),
-        score=int(row["likes"] or 0) - int(row["dislikes"] or 0),
+        score=(counts["likes"] or 0) - (counts["dislikes"] or 0),
         notify_replies=bool(row["notification"]),
+        import_key=f"{PREFIX}{tag}:{row['id']}", legacy_key=f"{PREFIX}{row['id']}",
     )
 
 
@@ -113,6 +136,7 @@ class IssoJson:
         self.input = Input(path)
         self.progress = self.input
         self.document: list[Any] | None = None
+        self.tag = ""
 
     def check(self) -> None:
         """Load and check the whole document (JSON does not stream) before anything is written."""
@@ -122,6 +146,13 @@ class IssoJson:
         if not isinstance(document, list) or not all(isinstance(t, dict) for t in document):
             raise ImportFailed("not Isso's JSON import format: expected a list of threads")
         self.document = document
+        # The file names no source: its first thread and that thread's first comment do.
+        first = document[0] if document else {}
+        comments = first.get("comments")
+        comment = comments[0] if isinstance(comments, list) and comments else {}
+        comment = comment if isinstance(comment, dict) else {}
+        self.tag = values.source_tag("isso json", first.get("id"), comment.get("id"),
+                                     comment.get("created"))
 
     def __iter__(self) -> Iterator[Record]:
         self.check()
@@ -130,10 +161,10 @@ class IssoJson:
             source = uri or f"#{number}"
             yield ThreadRecord(source_id=source, key=uri, title=values.title(thread.get("title")))
             for comment in thread.get("comments") or []:
-                yield _json_comment(comment, source)
+                yield _json_comment(comment, source, self.tag)
 
 
-def _json_comment(comment: Any, thread: str) -> Record:
+def _json_comment(comment: Any, thread: str, tag: str) -> Record:
     """A comment of the generic format (its ids count within its thread only)."""
     if not isinstance(comment, dict) or comment.get("id") is None:
         return Problem(None, f"thread {thread}: a comment without an id; skipped")
@@ -152,4 +183,6 @@ def _json_comment(comment: Any, thread: str) -> Record:
         author_website=values.website(comment.get("website")), created=created,
         status=CommentStatus.APPROVED, text=values.text(str(comment.get("text") or "")), html=None,
         client_ip=values.ip(comment.get("remote_addr")),
+        import_key=f"isso-json:{tag}:{thread}:{comment['id']}",
+        legacy_key=f"{prefix}{comment['id']}",
     )

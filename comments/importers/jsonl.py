@@ -2,22 +2,59 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..errors import Invalid
 from ..models import CommentStatus
+from ..services import fields
 from . import values
 from .export import EXTRA_COLUMNS, FORMAT, VERSION
 from .records import CommentRecord, ImportFailed, Problem, Record, ThreadRecord
-from .source import Input
+from .source import Input, lines
 
-# The checks an extra column's value must pass, else the record is skipped.
-_EXTRA_TYPES: dict[str, tuple[type, ...]] = {
-    "reasons": (list,), "verdict": (dict, type(None)), "flagged": (bool,),
-    "reader_hash": (str, type(None)), "moderated_at": (str, type(None)),
-    "sso_id": (str, type(None)), "author_avatar": (str, type(None)),
-    "edit_token_hash": (str, type(None)),
+# A line longer than this is a bad record, and is read past in chunks rather than held.
+MAX_LINE = 1 << 20
+
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+# The import key a comment of our export gets elsewhere: "json:SITE:ID".
+_OWN_KEY = re.compile(r"^json:([^:]+):([0-9]+)$")
+# Queue reasons: how many, and how long each, a comment may carry.
+REASONS_MAX, REASON_MAX = 50, 500
+
+
+def _reasons(value: Any) -> bool:
+    return isinstance(value, list) and len(value) <= REASONS_MAX and all(
+        isinstance(r, str) and len(r) <= REASON_MAX for r in value)
+
+
+def _verdict(value: Any) -> bool:
+    """None, or the shape spam.Verdict.as_json writes (what the moderation pages show)."""
+    if value is None:
+        return True
+    if not isinstance(value, dict) or not isinstance(value.get("action"), str):
+        return False
+    signals = value.get("signals")
+    return (values.score(value.get("score")) is not None and isinstance(signals, list)
+            and all(isinstance(s, dict) and isinstance(s.get("rule"), str)
+                    and values.score(s.get("score")) is not None for s in signals))
+
+
+# What each extra column's value must be, else the record is skipped.
+_EXTRA_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "reasons": (_reasons, "a list of short texts"),
+    "verdict": (_verdict, "a spam filter's verdict"),
+    "flagged": (lambda v: isinstance(v, bool), "true or false"),
+    "reader_hash": (lambda v: v is None or (isinstance(v, str) and bool(_HASH.match(v))),
+                    "a SHA-256 digest"),
+    "edit_token_hash": (lambda v: v is None or (isinstance(v, str) and bool(_HASH.match(v))),
+                        "a SHA-256 digest"),
+    "moderated_at": (lambda v: v is None or isinstance(v, str), "a date"),
+    "sso_id": (lambda v: v is None or (isinstance(v, str) and 0 < len(v) <= 200
+                                       and values.text(v) == v), "an identity"),
+    "author_avatar": (lambda v: v is None or isinstance(v, str), "a text"),
 }
 
 
@@ -39,7 +76,10 @@ class JsonLines:
         if self.slug is not None:
             return
         with self.input.open() as stream:
-            first = stream.readline()
+            first = next(lines(stream, MAX_LINE), b"")
+        if first is None:
+            raise ImportFailed(f"not a comments export: the first line is over {MAX_LINE >> 20} MB",
+                               1)
         try:
             header = json.loads(first)
         except (ValueError, UnicodeDecodeError) as e:
@@ -60,8 +100,12 @@ class JsonLines:
     def __iter__(self) -> Iterator[Record]:
         self.check()
         with self.input.open() as stream:
-            stream.readline()
-            for number, raw in enumerate(stream, 2):
+            rows = lines(stream, MAX_LINE)
+            next(rows, None)
+            for number, raw in enumerate(rows, 2):
+                if raw is None:
+                    yield Problem(number, f"longer than {MAX_LINE >> 20} MB; skipped")
+                    continue
                 if not raw.strip():
                     continue
                 try:
@@ -73,7 +117,7 @@ class JsonLines:
                 if kind == "thread":
                     yield _thread(data, number)
                 elif kind == "comment":
-                    yield _comment(data, number, f"json:{self.slug}:")
+                    yield from _comment(data, number, f"json:{self.slug}:")
                 else:
                     yield Problem(number, f"neither a thread nor a comment ({kind!r}); skipped")
 
@@ -90,8 +134,8 @@ def _thread(data: dict[str, Any], line: int) -> Record:
                         line=line)
 
 
-def _comment(data: dict[str, Any], line: int, prefix: str) -> Record:
-    """A comment as exported, or the problem that keeps it out."""
+def _comment(data: dict[str, Any], line: int, prefix: str) -> Iterator[Record]:
+    """A comment as exported (after notes on values left out), or the problem that keeps it out."""
     label = f"comment {data.get('id')}"
     author = data.get("author")
     try:
@@ -104,24 +148,36 @@ def _comment(data: dict[str, Any], line: int, prefix: str) -> Record:
         edited = values.when(data["edited_at"]) if data.get("edited_at") else None
         extra = {column: data.get(column) for column in EXTRA_COLUMNS if column in data}
         for column, value in extra.items():
-            if not isinstance(value, _EXTRA_TYPES[column]):
-                raise ValueError(f"{column} is not a {_EXTRA_TYPES[column][0].__name__}")
+            check, what = _EXTRA_CHECKS[column]
+            if not check(value):
+                raise ValueError(f"{column} is not {what}")
         if extra.get("moderated_at"):
             extra["moderated_at"] = values.when(extra["moderated_at"])
     except ValueError as e:
-        return Problem(line, f"{label}: {e}; skipped")
+        yield Problem(line, f"{label}: {e}; skipped")
+        return
+    if extra.get("author_avatar") is not None:
+        try:
+            fields.web_url(extra, "author_avatar", "author_avatar")
+        except Invalid:
+            extra["author_avatar"] = None
+            yield Problem(line, f"{label}: author_avatar is not an http or https address; "
+                                "left out", skipped=False)
+    score = values.score(data.get("score"))
+    if score is None:
+        yield Problem(line, f"{label}: score {values.shown(data.get('score'))} is out of range; "
+                            "imported as 0", skipped=False)
     parent = data.get("parent_id")
-    return CommentRecord(
+    import_key = values.line(data.get("import_key"))
+    own = _OWN_KEY.match(import_key or f"{prefix}{data['id']}")
+    yield CommentRecord(
         source_id=f"{prefix}{data['id']}", thread_source_id=str(data.get("thread_id")),
         parent_source_id=f"{prefix}{parent}" if parent is not None else None,
         author_name=values.name(author.get("name")), author_email=values.email(author.get("email")),
         author_website=values.website(author.get("website")), created=created, edited=edited,
         status=status, text=values.text(data["text"]), html=data["html"],
-        client_ip=values.ip(data.get("client_ip")), score=_int(data.get("score")),
+        client_ip=values.ip(data.get("client_ip")), score=score or 0,
         featured=data.get("featured") is True, notify_replies=data.get("notify_replies") is True,
-        line=line, import_key=values.line(data.get("import_key")), extra=extra,
+        line=line, import_key=import_key, extra=extra,
+        origin=(own[1], int(own[2])) if own else None,
     )
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -43,7 +43,8 @@ class CommentRecord:
     """One comment of the source.
 
     `source_id` names it in the file (parents refer to it); `import_key` is what is stored to
-    recognise it on a later run (the source id unless the file carries its own). `html` is the
+    recognise it on a later run: the source id with the source's tag (values.source_tag), or the
+    key the file carries (the source id when neither is set). `html` is the
     body as unsanitized HTML; when it is None, `text` is Markdown and is rendered like a post.
     """
 
@@ -64,6 +65,12 @@ class CommentRecord:
     notify_replies: bool = False
     line: int | None = None
     import_key: str | None = None
+    # Where a comment of our own export was posted: (site slug, comment id). Imported into that
+    # site again, it is the comment already there (when the creation time agrees, too).
+    origin: tuple[str, int] | None = None
+    # The key this comment was stored under before keys named their source ("isso:7"): a row
+    # with it is this comment when the creation time agrees too, and is given the new key.
+    legacy_key: str | None = None
     # Further Comment columns carried over as they are (the JSON export's moderation data).
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -119,6 +119,17 @@ class _Counting(io.RawIOBase):
         return len(data)
 
 
+def lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
+    """Each line of `stream`, or None for one over `limit` bytes: read past, never held whole."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(CHUNK)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
 def load_json(source: Input) -> Any:
     """The whole file as JSON (JSON does not stream); ImportFailed when it is not JSON."""
     with source.open() as stream:

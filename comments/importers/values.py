@@ -11,6 +11,8 @@ ANONYMOUS = "Anonymous"
 NAME_MAX, EMAIL_MAX, WEBSITE_MAX, IP_MAX = 64, 254, 512, 45
 KEY_MAX, URL_MAX, TITLE_MAX = 512, 2048, 300
 IMPORT_KEY_MAX = 128
+# No real comment scores beyond this, and the column needs room for the votes still to come.
+SCORE_MAX = 1_000_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
@@ -104,12 +106,40 @@ def from_timestamp(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)
 
 
+def source_tag(*identity: object) -> str:
+    """A short name for an export's source, made from what identifies it (never its file's path).
+
+    Import keys carry it, so comments of two sources with the same ids never meet.
+    """
+    return hashlib.sha256("\x1f".join(map(str, identity)).encode()).hexdigest()[:12]
+
+
+def site_address(url: str | None) -> str:
+    """A site's URL as it names the site: no scheme, no "www.", no trailing slash, any case."""
+    rest = (url or "").strip().lower().partition("://")[2] or (url or "").strip().lower()
+    return rest.removeprefix("www.").rstrip("/")
+
+
 def import_key(value: str) -> str:
     """`value` when it fits the column, else its format prefix and a digest (one per value)."""
     if len(value) <= IMPORT_KEY_MAX:
         return value
     prefix = value.split(":", 1)[0][:20]
     return f"{prefix}:sha256:{hashlib.sha256(value.encode()).hexdigest()}"
+
+
+def score(value: object, low: int = -SCORE_MAX) -> int | None:
+    """An integer from `low` to SCORE_MAX (0 for none), else None."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= SCORE_MAX:
+        return None
+    return value
+
+
+def shown(value: object) -> str:
+    """A value quoted for a problem report, cut short."""
+    return repr(value)[:40]
 
 
 def flag(value: str | None) -> bool:

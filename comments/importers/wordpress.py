@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from ..models import CommentStatus, utcnow
@@ -91,9 +92,15 @@ class _Item:
 
 
 def records(events: XmlEvents) -> Iterator[Record]:
-    """Items and their comments, each comment as soon as it ends; elements are dropped once read."""
+    """Items and their comments, each comment as soon as it ends; elements are dropped once read.
+
+    The blog is the source: its comments' keys carry the tag of its address (the channel's
+    <link>, else its base URL, else the first item's site), fixed at its first comment.
+    """
     open_elements: list[Element] = []
     site_link: str | None = None
+    base_url: str | None = None
+    tag: str | None = None
     item: _Item | None = None
     start = 0
     for event, element, line in events:
@@ -108,19 +115,32 @@ def records(events: XmlEvents) -> Iterator[Record]:
         open_elements.pop()
         name = local(element.tag)
         if level == 4 and item is not None and name == "comment":
+            if tag is None:
+                tag = values.source_tag("wordpress", values.site_address(
+                    site_link or base_url or _host(item.field("link") or item.field("guid"))))
             yield from item.thread()
-            yield from _comment(element, item, start)
+            yield from _comment(element, item, start, tag)
         elif level == 3 and item is not None and name == "item":
             yield from item.thread(note=False)
             item = None
         elif level == 3 and name == "link":
             site_link = values.url(element.text)
+        elif level == 3 and name == "base_blog_url":
+            base_url = values.url(element.text)
         if level == 3 or (level == 4 and name == "comment"):
             element.clear()
             open_elements[-1].remove(element)
 
 
-def _comment(element: Element, item: _Item, line: int) -> Iterator[Record]:
+def _host(url: str) -> str:
+    """The host part of a URL ("" when it is not one)."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
+
+
+def _comment(element: Element, item: _Item, line: int, tag: str) -> Iterator[Record]:
     """A comment of the item (with a note when its date is missing), a pingback, or a problem."""
     def field(name: str) -> str:
         for child in element:
@@ -168,4 +188,5 @@ def _comment(element: Element, item: _Item, line: int) -> Iterator[Record]:
         author_website=values.website(field("comment_author_url")),
         created=created, status=status, text=body, html=autop(body),
         client_ip=values.ip(field("comment_author_IP")), line=line,
+        import_key=f"{PREFIX}{tag}:{item.source_id}:{comment_id}", legacy_key=prefix + comment_id,
     )

@@ -25,7 +25,8 @@ class OutboxItem(db.Model):
     # "mail" or "webhook".
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # For webhooks: whose delivery this is (also in the payload, which the worker reads).
+    # The site a delivery is about: a webhook's (also in its payload, which the worker reads), or
+    # a reply mail's.
     site_id: Mapped[int | None]
     webhook_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

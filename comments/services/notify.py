@@ -88,7 +88,8 @@ def reply_published(comment: Comment) -> bool:
                  render_template("mail/reply.txt", **context),
                  render_template("mail/reply.html", **context),
                  headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+                          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                 site_id=site.id)
     return True
 
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from .. import mail
+from ..errors import Invalid
 from ..extensions import db
-from ..models import AuditEntry, Comment, CommentStatus, OutboxItem, Thread, utcnow
+from ..models import AuditEntry, Comment, CommentStatus, OutboxItem, Site, Thread, utcnow
 from .moderation import bump_threads
 
 
@@ -19,18 +22,62 @@ def purge_addresses(days: int) -> int:
     return result.rowcount or 0
 
 
-def _authored(who: str) -> Any:
-    """Comments by an email address (any case) or a single sign-on identity."""
+@dataclass(frozen=True)
+class Share:
+    """An author's comments on one site."""
+
+    site: str
+    comments: int
+    # Comments others replied to: kept as erased placeholders even when rows are deleted.
+    replied: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What forgetting an author touches: their comments per site, and mail queued to them."""
+
+    who: str
+    sites: list[Share]
+    mails: int
+    delete_rows: bool
+
+    @property
+    def comments(self) -> int:
+        """Their comments on every site in reach."""
+        return sum(share.comments for share in self.sites)
+
+
+def _scope(who: str, site: Site | None, all_sites: bool) -> tuple[str, Any]:
+    """The author (trimmed) and which of their comments are in reach, or Invalid.
+
+    A single sign-on identity is a reader of one site only (another site's `sub` 42 is someone
+    else), so it needs a site. An email address names one person everywhere, but acting on every
+    site must be asked for.
+    """
     who = who.strip()
+    if not who:
+        raise Invalid("Name an author by email address or single sign-on identity.", "who")
+    if site is not None and all_sites:
+        raise Invalid("Name one site, or every site, not both.", "site")
     if "@" in who:
-        return db.func.lower(Comment.author_email) == who.lower()
-    return Comment.sso_id == who
+        if site is None and not all_sites:
+            raise Invalid(f"{who} may have commented on several sites: name one with --site, "
+                          "or say --all-sites.", "site")
+        match = db.func.lower(Comment.author_email) == who.lower()
+    else:
+        if site is None:
+            raise Invalid("A single sign-on identity belongs to one site only: name it with --site "
+                          "(the same identity on another site is someone else).", "site")
+        match = Comment.sso_id == who
+    return who, match if site is None else db.and_(match, Comment.site_id == site.id)
 
 
-def export_author(who: str) -> Iterator[dict[str, Any]]:
-    """Everything stored about an author's comments, for handing back to them."""
+def export_author(who: str, site: Site | None = None,
+                  all_sites: bool = False) -> Iterator[dict[str, Any]]:
+    """Everything stored about an author's comments on `site` (or every site), for handing back."""
+    _who, authored = _scope(who, site, all_sites)
     rows = db.session.execute(db.select(Comment, Thread).join(Thread, Thread.id == Comment.thread_id)
-                              .where(_authored(who)).order_by(Comment.created_at, Comment.id))
+                              .where(authored).order_by(Comment.created_at, Comment.id))
     for comment, thread in rows:
         yield {
             "id": comment.id, "site": thread.site.slug, "article": thread.article_key,
@@ -45,15 +92,47 @@ def export_author(who: str) -> Iterator[dict[str, Any]]:
         }
 
 
-def forget(who: str, delete_rows: bool = False) -> int:
-    """Erase an author's personal data; their comments become deleted placeholders, or go entirely.
-
-    With `delete_rows`, comments nobody replied to are deleted; those with replies stay as erased
-    placeholders so the replies keep their place. One transaction: all of it, or nothing.
-    """
-    comments = list(db.session.scalars(db.select(Comment).where(_authored(who))))
+def _plan(who: str, site: Site | None, all_sites: bool,
+          delete_rows: bool) -> tuple[Erasure, list[Comment], set[int], list[OutboxItem]]:
+    """What an erasure would touch: the author's comments, those replied to, and queued mail."""
+    who, authored = _scope(who, site, all_sites)
+    comments = list(db.session.scalars(db.select(Comment).where(authored).order_by(Comment.id)))
     replied = set(db.session.scalars(db.select(Comment.parent_id).where(
         Comment.parent_id.in_([c.id for c in comments])))) if comments else set()
+    # Mail to the author: to the address named, and to the ones on their comments in reach.
+    addresses = {c.author_email.lower() for c in comments if c.author_email}
+    if "@" in who:
+        addresses.add(who.lower())
+    pending = db.select(OutboxItem).where(OutboxItem.kind == mail.KIND,
+                                          OutboxItem.sent_at.is_(None))
+    if site is not None:
+        pending = pending.where(OutboxItem.site_id == site.id)
+    mails = [item for item in db.session.scalars(pending)
+             if str(item.payload.get("to", "")).lower() in addresses]
+    slugs = dict(db.session.execute(db.select(Site.id, Site.slug).where(
+        Site.id.in_({c.site_id for c in comments}))).all()) if comments else {}
+    shares = []
+    for site_id, slug in sorted(slugs.items(), key=lambda item: item[1]):
+        mine = [c for c in comments if c.site_id == site_id]
+        shares.append(Share(slug, len(mine), sum(c.id in replied for c in mine)))
+    return Erasure(who, shares, len(mails), delete_rows), comments, replied, mails
+
+
+def preview(who: str, site: Site | None = None, all_sites: bool = False,
+            delete_rows: bool = False) -> Erasure:
+    """What `forget` with the same arguments would touch, per site; changes nothing."""
+    return _plan(who, site, all_sites, delete_rows)[0]
+
+
+def forget(who: str, site: Site | None = None, all_sites: bool = False,
+           delete_rows: bool = False) -> Erasure:
+    """Erase an author's personal data on `site` (or every site); returns what it touched.
+
+    Their comments become deleted placeholders, or with `delete_rows` the ones nobody replied to
+    are deleted (those with replies stay as erased placeholders so the replies keep their place).
+    Queued mail to them goes too. One transaction: all of it, or nothing.
+    """
+    erasure, comments, replied, mails = _plan(who, site, all_sites, delete_rows)
     deltas: dict[int, int] = {}
     for comment in comments:
         deltas[comment.thread_id] = deltas.get(comment.thread_id, 0) - (
@@ -73,11 +152,7 @@ def forget(who: str, delete_rows: bool = False) -> int:
         comment.edit_token_hash, comment.notify_replies = None, False
         comment.featured, comment.verdict, comment.reasons = False, None, []
     bump_threads(set(deltas), deltas)
-    if "@" in who:
-        pending = db.session.scalars(db.select(OutboxItem).where(
-            OutboxItem.kind == "mail", OutboxItem.sent_at.is_(None)))
-        for item in pending:
-            if str(item.payload.get("to", "")).lower() == who.strip().lower():
-                db.session.delete(item)
+    for item in mails:
+        db.session.delete(item)
     db.session.commit()
-    return len(comments)
+    return erasure

@@ -23,15 +23,18 @@ class Source(Protocol):
     def __iter__(self) -> Iterator[Record]: ...
 
 
-def run(source: Source, site: Site, rewrite: Rewrite = (), dry_run: bool = False) -> Summary:
+def run(source: Source, site: Site, rewrite: Rewrite = (), dry_run: bool = False,
+        trust_identities: bool = False) -> Summary:
     """Import every record of `source` into `site`, committing in batches (never in a dry run).
 
     The source is checked whole first, so a file that is not importable raises ImportFailed
     before anything is written. Records already imported (by their source ids) are counted, not
     written again; replies are attached to their parents once the whole file has been read.
+    Identities and credentials a file claims (writer.CLAIMS) are kept only with
+    `trust_identities`: anyone can write them into a file.
     """
     source.check()
-    writer = Writer(site, rewrite, dry_run)
+    writer = Writer(site, rewrite, dry_run, trust_identities)
     try:
         for record in source:
             writer.take(record)

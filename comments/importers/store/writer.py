@@ -13,10 +13,14 @@ from ...models import Comment, CommentStatus, Site, Thread, utcnow
 from ...services import authors
 from .. import values
 from ..records import CommentRecord, Pingback, Problem, Record, Summary, ThreadRecord
+from . import known
 
 # Comments written (and committed) together.
 BATCH = 500
 HELD = "held for moderation before the import"
+# Columns a file may claim but only a trusted file keeps: they make an author "verified" (sso_id),
+# give them a reader's history and trust (reader_hash), or let them edit (edit_token_hash).
+CLAIMS = ("sso_id", "reader_hash", "edit_token_hash")
 # INSERT ... ON CONFLICT DO NOTHING, on the two databases the service runs on.
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -50,10 +54,14 @@ def rewrite_url(value: str | None, rules: Rewrite) -> str | None:
 class Writer:
     """The state of one run: the file's threads and comments so far, and the batch being written."""
 
-    def __init__(self, site: Site, rewrite: Rewrite, dry_run: bool) -> None:
+    def __init__(self, site: Site, rewrite: Rewrite, dry_run: bool,
+                 trust_identities: bool = False) -> None:
         self.site_id = site.id
+        self.slug = site.slug
         self.rewrite = rewrite
         self.dry_run = dry_run
+        self.trust_identities = trust_identities
+        self.claims_dropped = 0
         self.max_depth = current_app.config["MAX_DEPTH"]
         self.summary = Summary(dry_run=dry_run)
         self.threads: dict[str, ThreadRecord] = {}
@@ -91,6 +99,11 @@ class Writer:
                                          f"{record.thread_source_id} is not in the file; skipped"))
         self.flush()
         self._link()
+        if self.claims_dropped:
+            self.summary.add(Problem(None, f"{self.claims_dropped} comments came with a single "
+                                     "sign-on identity, reader key or edit token, left out: "
+                                     "--trust-identities keeps them (for a file you made)",
+                                     skipped=False))
         self._commit()
 
     def flush(self) -> None:
@@ -104,12 +117,12 @@ class Writer:
             if thread_id is None:
                 continue
             seen = record.source_id in self.nodes or record.source_id in pending
-            if seen or _key(record) in keys:
+            if seen or known.key(record) in keys:
                 self.summary.add(Problem(record.line, f"{_label(record)} appears twice in the "
                                                       "file; the first is kept"))
                 continue
             pending.add(record.source_id)
-            keys.add(_key(record))
+            keys.add(known.key(record))
             fresh.append((record, thread_id))
         fresh = self._known(fresh)
         while fresh:
@@ -133,22 +146,15 @@ class Writer:
         self._commit()
 
     def _known(self, fresh: list[tuple[CommentRecord, int]]) -> list[tuple[CommentRecord, int]]:
-        """Leave out the comments an earlier run imported, remembering where they are."""
+        """Leave out the comments the site holds already (known.stored), remembering where."""
         if not fresh:
             return fresh
-        by_key = {_key(r): r for r, _t in fresh}
-        rows = db.session.execute(
-            db.select(Comment.id, Comment.import_key, Comment.thread_id, Comment.parent_id,
-                      Comment.root_id, Comment.depth)
-            .where(Comment.site_id == self.site_id, Comment.import_key.in_(list(by_key)))
-        ).all()
-        for row_id, key, thread_id, parent_id, root_id, depth in rows:
-            record = by_key[key]
+        found = known.stored(self.site_id, self.slug, [r for r, _t in fresh])
+        for record, (row_id, thread_id, parent_id, root_id, depth) in found.values():
             self.nodes[record.source_id] = _Node(row_id, thread_id, record.parent_source_id,
                                                  record.line, (parent_id, root_id, depth))
-        self.summary.already += len(rows)
-        known = {key for _i, key, *_rest in rows}
-        return [(r, t) for r, t in fresh if _key(r) not in known]
+        self.summary.already += len(found)
+        return [(r, t) for r, t in fresh if r.source_id not in found]
 
     def _row(self, record: CommentRecord, thread_id: int) -> dict[str, Any]:
         """The columns of a new row for `record`, under its parent when that is already written."""
@@ -158,6 +164,10 @@ class Writer:
             link = self._under(parent.id, (parent.parent_id, parent.root_id, parent.depth))
         html = (sanitize.clean_html(record.html) if record.html is not None
                 else sanitize.render(record.text))
+        extra = record.extra
+        if not self.trust_identities and any(extra.get(c) is not None for c in CLAIMS):
+            extra = {column: value for column, value in extra.items() if column not in CLAIMS}
+            self.claims_dropped += 1
         return {
             "thread_id": thread_id, "site_id": self.site_id, "parent_id": link[0],
             "root_id": link[1], "depth": link[2], "author_name": record.author_name,
@@ -166,9 +176,9 @@ class Writer:
             "created_at": record.created, "edited_at": record.edited,
             "client_ip": record.client_ip, "text_hash": authors.text_hash(record.text),
             "score": record.score, "featured": record.featured,
-            "notify_replies": record.notify_replies, "import_key": _key(record),
+            "notify_replies": record.notify_replies, "import_key": known.key(record),
             "reasons": [HELD] if record.status is CommentStatus.PENDING else [],
-            **record.extra,
+            **extra,
         }
 
     def _under(self, parent_id: int, parent: Link) -> Link:
@@ -274,10 +284,6 @@ class Writer:
             db.session.flush()
         else:
             db.session.commit()
-
-
-def _key(record: CommentRecord) -> str:
-    return values.import_key(record.import_key or record.source_id)
 
 
 def _label(record: CommentRecord) -> str:
