@@ -5,7 +5,7 @@ import time
 
 from flask import Flask, Response, current_app, request
 
-from .security import client_ip
+from .security import address_key, client_ip
 from .views.payload import cached_json
 
 
@@ -49,8 +49,8 @@ def login_account() -> str:
 
 
 def ip_key() -> str:
-    """Count by client address (after the configured proxies)."""
-    return client_ip()
+    """Count by client address (after the configured proxies), an IPv6 one by its /64."""
+    return address_key(client_ip())
 
 
 def _author_email() -> str:

@@ -1,6 +1,8 @@
 """Client address, proxy trust, cookie flags and the security headers of our own pages."""
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,6 +17,25 @@ CSP = (
 def client_ip() -> str:
     """The client's address: the one accessor every consumer uses (ProxyFix has already applied)."""
     return request.remote_addr or "0.0.0.0"
+
+
+def address_key(address: str, *, single: bool = False) -> str:
+    """What an address counts as: IPv4 as itself, IPv6 by its /64, IPv4-mapped IPv6 as the IPv4.
+
+    A client given an IPv6 address holds its whole /64, so everything keyed by address (limits,
+    bans, votes, reports, the spam filter's facts) keys it by the network. `single` keeps the one
+    address (canonical form), for a ban a moderator narrows. Text that is no address stays as it is.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        if not single:
+            return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
 
 
 def _headers(response: Response) -> Response:
