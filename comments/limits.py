@@ -1,10 +1,16 @@
 """Rate-limit strings read from settings, and the keys they count by."""
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
+from flask_limiter import RequestLimit
+from werkzeug.exceptions import TooManyRequests
 
+from .extensions import limiter
 from .security import address_key, client_ip
 from .views.payload import cached_json
 
@@ -84,6 +90,50 @@ def login_email_key() -> str:
 def failed(response: Response) -> bool:
     """Only refusals count against a login limit."""
     return response.status_code == 401
+
+
+def spent_by_the_view(_response: Response) -> bool:
+    """The limiter only tests a limit marked with this; `spend_in_order` spends it."""
+    return False
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def spend_in_order(*keys: Callable[[], str]) -> Callable[[View], View]:
+    """Spend the request's limits, narrowest key first, once the limiter has tested them all.
+
+    The limiter evaluates limits by window length and spends each as it goes, so a request that
+    one limit refuses would already have spent the others (one address could fill a thread's
+    limit with posts its own limit refused). Marked `deduct_when=spent_by_the_view`, the limiter
+    only tests them: a refusal spends nothing. Then each is spent here, atomically, so concurrent
+    requests cannot overshoot; one that loses such a race has spent only the narrower keys' limits.
+    """
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def spending(*args: Any, **kwargs: Any) -> Any:
+            _spend([key() for key in keys])
+            return view(*args, **kwargs)
+        return spending  # type: ignore[return-value]
+    return decorate
+
+
+def _spend(order: list[str]) -> None:
+    def rank(tested: RequestLimit) -> int:
+        return next((i for i, key in enumerate(order) if key in tested.request_args), len(order))
+
+    for tested in sorted(limiter.current_limits, key=rank):
+        try:
+            spent = limiter.limiter.hit(tested.limit, *tested.request_args)
+        except Exception:  # noqa: BLE001 - the storage failed after the test: as the limiter would
+            if not current_app.config["RATELIMIT_SWALLOW_ERRORS"]:
+                raise
+            current_app.logger.exception("Failed to spend a rate limit. Swallowing error")
+            return
+        if not spent:
+            wait = int(limiter.limiter.get_window_stats(tested.limit, *tested.request_args)
+                       .reset_time - time.time()) + 1
+            raise TooManyRequests(str(tested.limit), retry_after=max(1, wait))
 
 
 def reset_as_seconds(response: Response) -> Response:

@@ -295,3 +295,53 @@ def test_refusal_body_and_headers(news_app: Callable[..., Flask]) -> None:
 def test_limits_switched_off_let_every_post_through(news_app: Callable[..., Flask]) -> None:
     client = news_app(RATELIMIT_ENABLED=False, RATELIMIT_POST="2 per minute").test_client()
     assert [post(client, text=f"Post {i}").status_code for i in range(20)] == [201] * 20
+
+
+@pytest.fixture(params=["memory", "redis"])
+def storage(request: pytest.FixtureRequest) -> str:
+    """The limiter's storage: this process's memory, or the run's Redis."""
+    return "memory://" if request.param == "memory" else answering_redis()
+
+
+def test_a_post_refused_by_one_limit_consumes_no_other(news_app: Callable[..., Flask],
+                                                       storage: str) -> None:
+    client = news_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage,
+                      RATELIMIT_POST="3 per minute; 2 per hour", RATELIMIT_POST_EMAIL="2 per minute",
+                      RATELIMIT_POST_THREAD="4 per minute").test_client()
+    sent = iter(range(1000))
+
+    def send(ip: str, article: str = "pile-on", email: str | None = None) -> int:
+        i = next(sent)
+        author = {"name": f"Reader {i}", "email": email or f"reader-{i}@example.org"}
+        return client.post("/api/v1/comments", json=comment_payload(article=article, author=author),
+                           headers={"Origin": ORIGIN},
+                           environ_base={"REMOTE_ADDR": ip}).status_code
+
+    # One address posting on and on spends its own limit, not the thread's (whose window is
+    # shorter, so the limiter looks at it first).
+    assert [send("203.0.113.1") for _ in range(6)] == [201, 201] + [429] * 4
+    assert [send(f"203.0.113.{i}") for i in (2, 3)] == [201, 201]
+    # Now the thread is full: its refusal spends nothing of the poster's own limits.
+    assert send("203.0.113.4") == 429
+    assert [send("203.0.113.4", article=f"elsewhere-{i}") for i in range(2)] == [201, 201]
+    # A post the email limit refuses spends neither its address's limit nor the thread's.
+    assert [send(f"198.51.100.{i}", "quiet", "same@example.org") for i in range(3)] == [201, 201, 429]
+    assert [send("198.51.100.2", "quiet") for _ in range(2)] == [201, 201]
+    assert send("198.51.100.3", "quiet") == 429
+
+
+def test_the_addresses_of_one_ipv6_64_share_one_limit(news_app: Callable[..., Flask]) -> None:
+    client = news_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                      RATELIMIT_POST="2 per minute", RATELIMIT_POST_EMAIL=HIGH,
+                      RATELIMIT_POST_THREAD=HIGH).test_client()
+
+    def send(ip: str, i: int) -> int:
+        return client.post("/api/v1/comments", json=comment_payload(text=f"Post {i}"),
+                           headers={"Origin": ORIGIN}, environ_base={"REMOTE_ADDR": ip}).status_code
+
+    assert [send(f"2001:db8:1:2::{i + 1}", i) for i in range(4)] == [201, 201, 429, 429]
+    assert send("2001:db8:1:2:ffff:ffff:ffff:ffff", 5) == 429
+    # The next /64 is another client, and an IPv4-mapped address counts as its IPv4.
+    assert send("2001:db8:1:3::1", 6) == 201
+    assert [send(ip, 7 + i) for i, ip in enumerate(["192.0.2.1", "::ffff:192.0.2.1",
+                                                     "::ffff:192.0.2.1"])] == [201, 201, 429]

@@ -76,9 +76,11 @@ def thread() -> Response:
 
 
 @bp.post("/comments")
-@limiter.limit(limits.post_ip, key_func=limits.ip_key)
-@limiter.limit(limits.post_email, key_func=limits.email_key, exempt_when=limits.no_email)
-@limiter.limit(limits.post_thread, key_func=limits.thread_key)
+@limiter.limit(limits.post_ip, key_func=limits.ip_key, deduct_when=limits.spent_by_the_view)
+@limiter.limit(limits.post_email, key_func=limits.email_key, exempt_when=limits.no_email,
+               deduct_when=limits.spent_by_the_view)
+@limiter.limit(limits.post_thread, key_func=limits.thread_key, deduct_when=limits.spent_by_the_view)
+@limits.spend_in_order(limits.ip_key, limits.email_key, limits.thread_key)
 def create_comment() -> tuple[Response, int]:
     """Post a comment or a reply."""
     payload = json_body()
