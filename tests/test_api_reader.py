@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from comments.extensions import db
-from comments.models import Comment, Moderator, Site, Thread, utcnow
+from comments.models import Comment, Moderator, Site, Thread, Vote, utcnow
 from comments.services.accounts import create_moderator
 from comments.services.moderation import apply, set_closed
 from comments.services.sites import parse_setting, update_settings
@@ -45,9 +45,11 @@ def delete(client: FlaskClient, cid: int, token: str | None):
     return client.delete(f"/api/v1/comments/{cid}", headers=headers)
 
 
-def vote(client: FlaskClient, cid: int, value: object, reader: str = "v" * 40):
+def vote(client: FlaskClient, cid: int, value: object, reader: str = "v" * 40,
+         ip: str = "127.0.0.1"):
     return client.post(f"/api/v1/comments/{cid}/votes", json={"value": value},
-                       headers={"Origin": ORIGIN, "X-Comments-Reader": reader})
+                       headers={"Origin": ORIGIN, "X-Comments-Reader": reader},
+                       environ_base={"REMOTE_ADDR": ip})
 
 
 def test_pages_of_top_level_comments_with_all_their_replies(client: FlaskClient) -> None:
@@ -86,8 +88,8 @@ def test_a_cursor_of_another_sort_is_refused(client: FlaskClient) -> None:
 
 def test_top_sorts_by_score_and_pages_with_ties(client: FlaskClient) -> None:
     a, b, c, d = (post(client, text=f"t{i}").get_json()["comment"]["id"] for i in range(4))
-    for reader in ("1" * 40, "2" * 40):
-        vote(client, c, 1, reader)
+    for reader, ip in (("1" * 40, "192.0.2.1"), ("2" * 40, "192.0.2.2")):
+        vote(client, c, 1, reader, ip)
     vote(client, b, 1)
     page = read(client, sort="top", limit="2").get_json()
     assert ids(page["comments"]) == [c, b]
@@ -196,7 +198,7 @@ def test_votes_one_per_reader_undoable_and_down_only_where_allowed(app: Flask, c
     cid = post(client).get_json()["comment"]["id"]
     assert vote(client, cid, 1).get_json() == {"score": 1, "value": 1}
     assert vote(client, cid, 1).get_json() == {"score": 1, "value": 1}
-    assert vote(client, cid, 1, "w" * 40).get_json()["score"] == 2
+    assert vote(client, cid, 1, "w" * 40, "192.0.2.2").get_json()["score"] == 2
     assert vote(client, cid, 0).get_json() == {"score": 1, "value": 0}
     refused = vote(client, cid, -1)
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "value"
@@ -206,6 +208,23 @@ def test_votes_one_per_reader_undoable_and_down_only_where_allowed(app: Flask, c
     for bad in (2, "1", True, None):
         assert vote(client, cid, bad).status_code == 422
     assert vote(client, 987654, 1).status_code == 404
+
+
+def test_fresh_reader_keys_from_one_address_vote_once(app: Flask, client: FlaskClient) -> None:
+    cid = post(client).get_json()["comment"]["id"]
+    scores = [vote(client, cid, 1, f"{i:02d}" * 20, "203.0.113.7").get_json()["score"]
+              for i in range(20)]
+    assert scores == [1] * 20
+    # An IPv6 client counts by its /64, whichever address of it and key it uses.
+    for i in range(5):
+        assert vote(client, cid, 1, f"six{i}" * 10, f"2001:db8:1:2::{i + 1}").get_json()["score"] == 2
+    assert vote(client, cid, 1, "other" * 8, "2001:db8:1:3::1").get_json()["score"] == 3
+    # A second key from a counted address changes that address's vote instead of adding one.
+    settings(app, downvotes="true")
+    assert vote(client, cid, -1, "late" * 10, "203.0.113.7").get_json() == {"score": 1, "value": -1}
+    assert vote(client, cid, 0, "later" * 8, "2001:db8:1:2::99").get_json() == {"score": 0, "value": 0}
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Vote.id))) == 2
 
 
 def test_own_pending_comment_is_readable_with_its_token_only(app: Flask, client: FlaskClient) -> None:

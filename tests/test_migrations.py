@@ -152,3 +152,36 @@ def test_taking_the_article_lock_away_again_keeps_threads_and_comments(empty_db_
         upgrade()
         db.engine.dispose()
     assert kept == [3]
+
+
+def test_upgrade_keys_addresses_and_counts_earlier_votes_and_reports_as_before(
+        empty_db_app: Flask) -> None:
+    with empty_db_app.app_context():
+        upgrade(revision="0015")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO sites (id, slug, name, origins, moderation, settings, created_at)"
+                              " VALUES (7, 's', 'S', '[]', 'post', '{}', '2026-01-01')"))
+            conn.execute(text("INSERT INTO threads (id, site_id, article_key, comment_count, version,"
+                              " created_at) VALUES (3, 7, 'a', 3, 1, '2026-01-01')"))
+            for cid, ip in ((5, "'203.0.113.9'"), (6, "'2001:db8:1:2::9'"), (7, "NULL")):
+                conn.execute(text(
+                    "INSERT INTO comments (id, thread_id, site_id, depth, author_name, text, html,"
+                    " status, featured, score, notify_replies, reasons, flagged, created_at, client_ip)"
+                    f" VALUES ({cid}, 3, 7, 0, 'n', 't', '<p>t</p>', 'approved', false, 0, false,"
+                    f" '[]', false, '2026-01-01', {ip})"))
+            conn.execute(text("INSERT INTO votes (id, comment_id, voter_hash, value, created_at)"
+                              " VALUES (1, 5, 'v1', 1, '2026-01-01'), (2, 5, 'v2', 1, '2026-01-01')"))
+            conn.execute(text("INSERT INTO reports (id, comment_id, reporter_hash, reason, created_at)"
+                              " VALUES (1, 5, 'r1', 'x', '2026-01-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            nets = conn.execute(text("SELECT id, client_net FROM comments ORDER BY id")).all()
+            votes = conn.execute(text("SELECT voter_hash, address_hash FROM votes ORDER BY id")).all()
+            reports = conn.execute(text("SELECT address_hash, dismissed_at FROM reports")).all()
+        downgrade(revision="0015")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM votes")).scalar() == 2
+        db.engine.dispose()
+    assert [tuple(r) for r in nets] == [(5, "203.0.113.9"), (6, "2001:db8:1:2::/64"), (7, None)]
+    assert [tuple(r) for r in votes] == [("v1", "v1"), ("v2", "v2")]
+    assert [tuple(r) for r in reports] == [("r1", None)]

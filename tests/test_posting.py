@@ -129,6 +129,23 @@ def test_the_same_text_again_is_held(app: Flask, client: FlaskClient) -> None:
     assert "the same text was posted in 2 other threads" in stored(app, third["comment"]["id"]).reasons
 
 
+def test_the_spam_filter_knows_an_ipv6_author_by_the_64(app: Flask, client: FlaskClient) -> None:
+    assert send(client, text="Buy my stuff", reader=None, ip="2001:db8:1:2::1",
+                author={"name": "Troll", "email": "troll@example.net"})["status"] == "approved"
+    again = send(client, text="buy my STUFF", reader=None, ip="2001:db8:1:2::2",
+                 author={"name": "Other"})
+    assert "the same author posted this text before" in stored(app, again["comment"]["id"]).reasons
+    with app.app_context():
+        ban(db.session.scalar(db.select(Moderator)), db.session.scalar(db.select(Site)),
+            email="troll@example.net", ip=None, reason="abuse", days=None)
+    renamed = send(client, text="A new leaf", reader=None, ip="2001:db8:1:2::3",
+                   author={"name": "Angel", "email": "angel@example.net"})
+    assert "posted from the address of a banned author" in stored(app, renamed["comment"]["id"]).reasons
+    elsewhere = send(client, text="Someone else", reader=None, ip="2001:db8:1:3::1",
+                     author={"name": "Bea", "email": "bea@example.net"})
+    assert stored(app, elsewhere["comment"]["id"]).reasons == []
+
+
 def test_trust_comes_from_the_reader_key_never_from_an_email(app: Flask, client: FlaskClient) -> None:
     settings(app, trusted_after="2")
     with app.app_context():

@@ -103,6 +103,7 @@ class Comment(db.Model):
         # An author's history and bans on a site: emails match whatever their case.
         Index("ix_comments_site_id_lower_author_email", "site_id", func.lower(column("author_email"))),
         Index("ix_comments_site_id_client_ip", "site_id", "client_ip"),
+        Index("ix_comments_site_id_client_net", "site_id", "client_net"),
         Index("ix_comments_site_id_reader_hash", "site_id", "reader_hash"),
         Index("ix_comments_site_id_sso_id", "site_id", "sso_id"),
         # Duplicate detection: the same text on a site.
@@ -158,6 +159,9 @@ class Comment(db.Model):
     moderated_at: Mapped[datetime | None]
     # Kept for moderation; erased after the retention period by `comments purge`.
     client_ip: Mapped[str | None] = mapped_column(String(45))
+    # What the address counts as (security.address_key: an IPv6 address by its /64), for the
+    # spam filter's facts and bans; erased with the address.
+    client_net: Mapped[str | None] = mapped_column(String(45))
     # SHA-256 of the edit token handed to the poster; the token itself is never stored.
     edit_token_hash: Mapped[str | None] = mapped_column(String(64))
     # Where an imported comment came from, e.g. "disqus:123"; None for comments posted here.

@@ -10,6 +10,7 @@ from sqlalchemy import Select
 
 from ..extensions import db
 from ..models import Ban, Comment, CommentStatus, Site, utcnow
+from ..security import address_key
 from ..spam import Facts
 from .moderation import ANY_LIVE_BAN
 
@@ -23,9 +24,14 @@ def reader_hash(key: str | None) -> str | None:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def address_hash(client_ip: str) -> str:
+    """The stored form of an address's key (an IPv6 address by its /64)."""
+    return hashlib.sha256(f"ip:{address_key(client_ip)}".encode()).hexdigest()
+
+
 def actor_hash(reader_key: str | None, client_ip: str) -> str:
-    """Who votes or reports: the reader key when there is one, else the address."""
-    return reader_hash(reader_key) or hashlib.sha256(f"ip:{client_ip}".encode()).hexdigest()
+    """Who votes or reports: the reader key when there is one, else the address's key."""
+    return reader_hash(reader_key) or address_hash(client_ip)
 
 
 def text_hash(text: str) -> str:
@@ -46,7 +52,7 @@ def _facts_query(author_by: str) -> Select[Any]:
     reader, email or identity is bound as NULL, which matches no row.
     """
     c = Comment.__table__.c
-    columns = (c.id, c.thread_id, c.status, c.text_hash, c.client_ip, c.reader_hash,
+    columns = (c.id, c.thread_id, c.status, c.text_hash, c.client_net, c.reader_hash,
                c.author_email, c.sso_id)
     site_rows = (c.site_id == db.bindparam("site_id"), c.id != db.bindparam("exclude"))
     same_text = c.text_hash == db.bindparam("text_hash")
@@ -55,7 +61,7 @@ def _facts_query(author_by: str) -> Select[Any]:
                  ).subquery().c
     same_text = r.text_hash == db.bindparam("text_hash")
     same_author = db.or_(*(r[name] == db.bindparam(name)
-                           for name in ("client_ip", "reader_hash", "author_email", "sso_id")))
+                           for name in ("client_net", "reader_hash", "author_email", "sso_id")))
     return db.select(
         db.func.count(r.id).filter(same_text, same_author),
         db.func.count(db.distinct(r.thread_id)).filter(same_text,
@@ -69,18 +75,19 @@ def facts(site: Site, thread_id: int | None, text_digest: str, reader: str | Non
           email: str | None, ip: str, exclude: int | None = None,
           identity: str | None = None) -> Facts:
     """Duplicates, links to banned authors, and whether this is the author's first comment."""
-    # The author is the sign-in identity, else the reader key, else the address.
-    author_by = "sso_id" if identity else "reader_hash" if reader else "client_ip"
+    # The author is the sign-in identity, else the reader key, else the address (IPv6: its /64).
+    author_by = "sso_id" if identity else "reader_hash" if reader else "client_net"
+    net = address_key(ip)
     by_author, threads, approved = db.session.execute(_facts_query(author_by), {
         "site_id": site.id, "exclude": exclude or 0, "text_hash": text_digest,
-        "thread_id": thread_id or 0, "client_ip": ip, "reader_hash": reader,
+        "thread_id": thread_id or 0, "client_net": net, "reader_hash": reader,
         "author_email": email, "sso_id": identity,
     }).one()
     return Facts(same_text_by_author=by_author, same_text_threads=threads,
-                 banned_link=_banned_link(site, reader, ip), first_time=approved == 0)
+                 banned_link=_banned_link(site, reader, net), first_time=approved == 0)
 
 
-def _banned_link(site: Site, reader: str | None, ip: str) -> str | None:
+def _banned_link(site: Site, reader: str | None, net: str) -> str | None:
     """Which of this post's identities an earlier comment shares with a banned author."""
     now = utcnow()
     live = db.and_(Ban.site_id == site.id, Ban.lifted_at.is_(None),
@@ -89,12 +96,14 @@ def _banned_link(site: Site, reader: str | None, ip: str) -> str | None:
     if not db.session.scalar(ANY_LIVE_BAN, {"site_id": site.id, "now": now}):
         return None
     by_email = db.select(db.func.lower(Ban.email)).where(live, Ban.email.is_not(None))
+    # A ban names one address or an IPv6 /64 (a comment's client_net is its /64).
     by_ip = db.select(Ban.ip).where(live, Ban.ip.is_not(None))
     banned_author = db.or_(db.func.lower(Comment.author_email).in_(by_email.scalar_subquery()),
-                           Comment.client_ip.in_(by_ip.scalar_subquery()))
+                           Comment.client_ip.in_(by_ip.scalar_subquery()),
+                           Comment.client_net.in_(by_ip.scalar_subquery()))
     if reader and _count(Comment.site_id == site.id, Comment.reader_hash == reader, banned_author):
         return "reader key"
-    if _count(Comment.site_id == site.id, Comment.client_ip == ip,
+    if _count(Comment.site_id == site.id, Comment.client_net == net,
               db.func.lower(Comment.author_email).in_(by_email.scalar_subquery())):
         return "address"
     return None

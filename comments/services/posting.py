@@ -16,6 +16,7 @@ from .. import sanitize, spam
 from ..errors import Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderation, Site, SiteSnapshot, Thread, utcnow
+from ..security import address_key
 from . import articles, authors, fields, notify, reading, sso, webhooks
 from .moderation import active_ban
 from .sites import get_site
@@ -257,7 +258,8 @@ def _store(draft: Draft, html: str, client_ip: str, reader: str | None,
         root_id=(parent.root_id or parent.id) if parent else None, author_name=draft.name,
         author_email=draft.email, author_website=draft.website, text=draft.text, html=html,
         status=status, reasons=reasons, verdict=verdict.as_json() if verdict else None,
-        client_ip=client_ip, edit_token_hash=hash_token(token), reader_hash=reader,
+        client_ip=client_ip, client_net=address_key(client_ip), edit_token_hash=hash_token(token),
+        reader_hash=reader,
         sso_id=draft.sso_id, author_avatar=draft.avatar,
         text_hash=digest, notify_replies=draft.notify,
     )

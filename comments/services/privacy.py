@@ -17,7 +17,8 @@ def purge_addresses(days: int) -> int:
     """Erase the client address of every comment older than `days`; returns how many."""
     cutoff = utcnow() - timedelta(days=days)
     result = db.session.execute(db.update(Comment).where(
-        Comment.created_at < cutoff, Comment.client_ip.is_not(None)).values(client_ip=None))
+        Comment.created_at < cutoff, Comment.client_ip.is_not(None)).values(client_ip=None,
+                                                                            client_net=None))
     db.session.commit()
     return result.rowcount or 0
 
@@ -148,7 +149,8 @@ def forget(who: str, site: Site | None = None, all_sites: bool = False,
         comment.status = CommentStatus.DELETED
         comment.text = comment.html = comment.author_name = ""
         comment.author_email = comment.author_website = comment.author_avatar = None
-        comment.client_ip = comment.reader_hash = comment.sso_id = comment.text_hash = None
+        comment.client_ip = comment.client_net = comment.reader_hash = comment.sso_id = None
+        comment.text_hash = None
         comment.edit_token_hash, comment.notify_replies = None, False
         comment.featured, comment.verdict, comment.reasons = False, None, []
     bump_threads(set(deltas), deltas)

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ... import sanitize
 from ...extensions import db
 from ...models import Comment, CommentStatus, Site, Thread, utcnow
+from ...security import address_key
 from ...services import authors
 from .. import values
 from ..records import CommentRecord, Pingback, Problem, Record, Summary, ThreadRecord
@@ -174,7 +175,9 @@ class Writer:
             "author_email": record.author_email, "author_website": record.author_website,
             "text": record.text, "html": html, "status": record.status,
             "created_at": record.created, "edited_at": record.edited,
-            "client_ip": record.client_ip, "text_hash": authors.text_hash(record.text),
+            "client_ip": record.client_ip,
+            "client_net": address_key(record.client_ip) if record.client_ip else None,
+            "text_hash": authors.text_hash(record.text),
             "score": record.score, "featured": record.featured,
             "notify_replies": record.notify_replies, "import_key": known.key(record),
             "reasons": [HELD] if record.status is CommentStatus.PENDING else [],
