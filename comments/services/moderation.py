@@ -10,14 +10,16 @@ from sqlalchemy import ColumnElement
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Role,
-                      Site, Thread, utcnow)
+from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Report,
+                      Role, Site, Thread, utcnow)
 from . import notify, webhooks
 from .fields import MAX_ID, storable
 
 ACTIONS = ("approve", "remove", "spam", "feature", "unfeature")
 _TARGET = {"approve": CommentStatus.APPROVED, "remove": CommentStatus.REMOVED,
            "spam": CommentStatus.SPAM, "feature": CommentStatus.APPROVED}
+# Actions that keep a comment published: readers' reports before them are answered.
+_KEEPS = ("approve", "feature")
 MAX_REASON = 500
 
 
@@ -95,12 +97,22 @@ def apply(moderator: Moderator, comment_ids: Sequence[int], action: str,
                 webhooks.emit_status(comment)
         if action in ("feature", "unfeature"):
             comment.featured = action == "feature"
+        dismissed = dismiss_reports(comment.id) if action in _KEEPS else 0
         deltas[comment.thread_id] += _count_delta(before, comment.status)
         touched.add(comment.thread_id)
-        _log(moderator, comment.site_id, action, comment=comment, before=before, reason=reason)
+        _log(moderator, comment.site_id, action, comment=comment, before=before, reason=reason,
+             detail={"reports_dismissed": dismissed} if dismissed else None)
     bump_threads(touched, deltas)
     db.session.commit()
     return list(comments)
+
+
+def dismiss_reports(comment_id: int) -> int:
+    """Keep a reported comment: its reports stay on record but stop counting toward a flag, so
+    only reports made after this decision can flag it again (the caller commits); how many."""
+    result = db.session.execute(db.update(Report).where(
+        Report.comment_id == comment_id, Report.dismissed_at.is_(None)).values(dismissed_at=utcnow()))
+    return result.rowcount or 0
 
 
 def _label(moderator: Moderator, comment: Comment, before: CommentStatus, action: str) -> None:
