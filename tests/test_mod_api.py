@@ -144,3 +144,19 @@ def test_bans_through_the_api(app: Flask, setup: dict[str, int]) -> None:
     for body in ({"site": "news", "days": "7", "ip": "1.1.1.1"}, {"site": "news"},
                  {"site": "news", "ip": 5}, {"site": "nope", "ip": "1.1.1.1"}):
         assert client.post("/api/v1/mod/bans", headers=auth(token), json=body).status_code in (404, 422)
+
+
+def test_an_ipv6_ban_through_the_api_covers_its_64_unless_told_otherwise(
+        app: Flask, setup: dict[str, int]) -> None:
+    token = api_token(app, "admin@example.org")
+    client = app.test_client()
+    wide = client.post("/api/v1/mod/bans", headers=auth(token),
+                       json={"site": "news", "ip": "2001:db8:1:2::7"})
+    assert wide.status_code == 201 and wide.get_json()["ban"]["ip"] == "2001:db8:1:2::/64"
+    narrow = client.post("/api/v1/mod/bans", headers=auth(token),
+                         json={"site": "blog", "ip": "2001:db8:1:2::7", "only_this_address": True})
+    assert narrow.status_code == 201 and narrow.get_json()["ban"]["ip"] == "2001:db8:1:2::7"
+    for body in ({"site": "news", "ip": "2001:db8::1", "only_this_address": "yes"},
+                 {"site": "news", "ip": "2001:db8::/48"}):
+        res = client.post("/api/v1/mod/bans", headers=auth(token), json=body)
+        assert res.status_code == 422

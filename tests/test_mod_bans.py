@@ -99,3 +99,51 @@ def test_the_same_ban_twice_is_refused(app: Flask) -> None:
     assert again.status_code == 409 and "already banned" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Ban.id))) == 1
+
+
+def test_a_ban_on_an_ipv6_address_covers_its_64(app: Flask) -> None:
+    setup_sites(app)
+    cid = post_comment(app, email=None, ip="2001:db8:1:2::50")
+    client, token = login(app, "newsmod@example.org")
+    form = client.get(f"/mod/comments/{cid}/ban").get_data(as_text=True)
+    assert 'name="only_this_address"' in form
+    res = client.post("/mod/bans", data={"csrf_token": token, "site": "news", "by_ip": "on",
+                                         "ip": "2001:db8:1:2::50", "days": "forever",
+                                         "reason": "flood", "remove_pending": "on"})
+    assert res.status_code == 302
+    assert status_of(app, cid) == "removed"
+    for ip in ("2001:db8:1:2::50", "2001:db8:1:2:aaaa:bbbb:cccc:dddd"):
+        assert try_post(app, email=None, ip=ip).status_code == 403
+    assert try_post(app, email=None, ip="2001:db8:1:3::50").status_code == 201
+    assert "2001:db8:1:2::/64" in client.get("/mod/bans").get_data(as_text=True)
+
+
+def test_a_ban_on_this_address_only_spares_the_rest_of_its_64(app: Flask) -> None:
+    setup_sites(app)
+    client, token = login(app, "newsmod@example.org")
+    client.post("/mod/bans", data={"csrf_token": token, "site": "news", "by_ip": "on",
+                                   "ip": "2001:DB8:1:2:0::50", "only_this_address": "on",
+                                   "days": "7", "reason": "one machine"})
+    assert try_post(app, email=None, ip="2001:db8:1:2::50").status_code == 403
+    assert try_post(app, email=None, ip="2001:db8:1:2::51").status_code == 201
+    page = client.get("/mod/bans").get_data(as_text=True)
+    assert "2001:db8:1:2::50" in page and "this address only" in page
+
+
+def test_an_ipv4_ban_covers_the_same_address_written_as_ipv6(app: Flask) -> None:
+    setup_sites(app)
+    client, token = login(app, "newsmod@example.org")
+    client.post("/mod/bans", data={"csrf_token": token, "site": "news", "by_ip": "on",
+                                   "ip": "203.0.113.50", "days": "7"})
+    assert try_post(app, email=None, ip="::ffff:203.0.113.50").status_code == 403
+    assert try_post(app, email=None, ip="203.0.113.51").status_code == 201
+
+
+def test_a_ban_names_a_real_address(app: Flask) -> None:
+    setup_sites(app)
+    client, token = login(app, "newsmod@example.org")
+    res = client.post("/mod/bans", data={"csrf_token": token, "site": "news", "by_ip": "on",
+                                         "ip": "not an address", "days": "7"})
+    assert res.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Ban.id))) == 0

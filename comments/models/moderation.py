@@ -88,6 +88,7 @@ class Ban(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     email: Mapped[str | None] = mapped_column(String(254))
+    # One address, or an IPv6 /64 ("2001:db8:1:2::/64"): security.address_key of the address.
     ip: Mapped[str | None] = mapped_column(String(45))
     # A single sign-on identity (the site's `sub` for the reader).
     identity: Mapped[str | None] = mapped_column(String(200))
@@ -101,6 +102,11 @@ class Ban(db.Model):
 
     site: Mapped[Site] = relationship(lazy="joined")
     created_by: Mapped[Moderator | None] = relationship(lazy="joined")
+
+    @property
+    def single_address(self) -> bool:
+        """An IPv6 ban narrowed to one address (otherwise an IPv6 ban covers the /64)."""
+        return bool(self.ip and ":" in self.ip and "/" not in self.ip)
 
 
 class AuditEntry(db.Model):

@@ -1,6 +1,7 @@
 """Moderation actions and bans: access checked by role and site, every step written to the log."""
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Report,
                       Role, Site, Thread, utcnow)
+from ..security import address_key
 from . import notify, webhooks
 from .fields import MAX_ID, storable
 
@@ -155,12 +157,12 @@ def _log(moderator: Moderator | None, site_id: int | None, action: str, *,
 
 def ban(moderator: Moderator, site: Site, *, email: str | None, ip: str | None,
         reason: str | None, days: int | None, remove_pending: bool = False,
-        identity: str | None = None) -> Ban:
+        identity: str | None = None, only_this_address: bool = False) -> Ban:
     """Ban an author from a site by email, address, sign-in identity or several; optionally remove
-    their pending comments."""
+    their pending comments. An IPv6 address bans its /64 unless `only_this_address`."""
     require_site(moderator, site.id)
     email = (email or "").strip().lower() or None
-    ip = (ip or "").strip() or None
+    ip = _banned_address(ip, only_this_address)
     identity = (identity or "").strip() or None
     if email is None and ip is None and identity is None:
         raise Invalid("Ban by email, by address, by sign-in identity, or several.", "email")
@@ -185,6 +187,18 @@ def ban(moderator: Moderator, site: Site, *, email: str | None, ip: str | None,
     return entry
 
 
+def _banned_address(ip: str | None, only_this_address: bool) -> str | None:
+    """What a ban by address names: the address's key (an IPv6 /64), or the one address."""
+    ip = (ip or "").strip()
+    if not ip:
+        return None
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        raise Invalid("That is not an IP address.", "ip") from None
+    return address_key(ip, single=only_this_address)
+
+
 def _remove_pending(moderator: Moderator, site: Site, email: str | None, ip: str | None,
                     identity: str | None) -> None:
     match = []
@@ -193,7 +207,7 @@ def _remove_pending(moderator: Moderator, site: Site, email: str | None, ip: str
     if email:
         match.append(db.func.lower(Comment.author_email) == email)
     if ip:
-        match.append(Comment.client_ip == ip)
+        match.append(db.or_(Comment.client_ip == ip, Comment.client_net == ip))
     for comment in db.session.scalars(db.select(Comment).where(
             Comment.site_id == site.id, Comment.status == CommentStatus.PENDING, db.or_(*match))):
         comment.status = CommentStatus.REMOVED
@@ -231,9 +245,9 @@ def _live_ban() -> ColumnElement[bool]:
 
 
 # Built once (posting asks for every comment); an absent email, address or identity is bound as
-# NULL, which matches no ban.
+# NULL, which matches no ban. A ban's address is one address or an IPv6 /64 (the address's key).
 _ACTIVE_BAN = db.select(Ban).where(_live_ban(), db.or_(
-    Ban.email == db.bindparam("email"), Ban.ip == db.bindparam("ip"),
+    Ban.email == db.bindparam("email"), Ban.ip == db.bindparam("ip"), Ban.ip == db.bindparam("net"),
     Ban.identity == db.bindparam("identity"))).limit(1)
 ANY_LIVE_BAN = db.select(db.select(Ban.id).where(
     _live_ban(), db.or_(Ban.email.is_not(None), Ban.ip.is_not(None))).exists())
@@ -246,7 +260,8 @@ def active_ban(site_id: int, email: str | None, ip: str | None,
         return None
     return db.session.scalar(_ACTIVE_BAN, {
         "site_id": site_id, "now": now or utcnow(), "email": email.lower() if email else None,
-        "ip": ip or None, "identity": identity or None})
+        "ip": address_key(ip, single=True) if ip else None, "net": address_key(ip) if ip else None,
+        "identity": identity or None})
 
 
 def set_closed(moderator: Moderator, thread_id: int, closed: bool) -> Thread:

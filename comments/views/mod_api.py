@@ -144,7 +144,8 @@ def bans() -> Response:
 
 @bp.post("/bans")
 def ban() -> tuple[Response, int]:
-    """`{"site", "email"?, "ip"?, "reason"?, "days"?, "remove_pending"?}`: ban an author."""
+    """`{"site", "email"?, "ip"?, "only_this_address"?, "reason"?, "days"?, "remove_pending"?}`:
+    ban an author (an IPv6 address bans its /64 unless `only_this_address`)."""
     body = json_body()
     days = body.get("days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
@@ -152,10 +153,13 @@ def ban() -> tuple[Response, int]:
     for key in ("email", "ip", "reason"):
         if body.get(key) is not None and not isinstance(body[key], str):
             raise Invalid(f"'{key}' is a string.", key)
+    if body.get("only_this_address") not in (None, True, False):
+        raise Invalid("'only_this_address' is true or false.", "only_this_address")
     site = get_site(body.get("site"))
     entry = moderation.ban(g.moderator, site, email=body.get("email"), ip=body.get("ip"),
                            reason=body.get("reason"), days=days,
-                           remove_pending=body.get("remove_pending") is True)
+                           remove_pending=body.get("remove_pending") is True,
+                           only_this_address=body.get("only_this_address") is True)
     return jsonify(ban=_ban_json(entry)), 201
 
 

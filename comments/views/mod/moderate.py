@@ -136,6 +136,7 @@ def ban() -> Response:
         ip=request.form.get("ip") if request.form.get("by_ip") else None,
         reason=request.form.get("reason"), days=BAN_DAYS[days_key],
         remove_pending=bool(request.form.get("remove_pending")),
+        only_this_address=bool(request.form.get("only_this_address")),
     )
     flash(f"Banned {' and '.join(v for v in (entry.email, entry.ip) if v)} on {site.name}.")
     return redirect(url_for("mod.moderate.bans"))
