@@ -125,7 +125,8 @@ def _spend(order: list[str]) -> None:
     for tested in sorted(limiter.current_limits, key=rank):
         try:
             spent = limiter.limiter.hit(tested.limit, *tested.request_args)
-        except Exception:  # noqa: BLE001 - the storage failed after the test: as the limiter would
+        except Exception:
+            # The storage failed between the test and the spending: do as the limiter would.
             if not current_app.config["RATELIMIT_SWALLOW_ERRORS"]:
                 raise
             current_app.logger.exception("Failed to spend a rate limit. Swallowing error")
