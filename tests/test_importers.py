@@ -404,6 +404,22 @@ def test_export_then_import_json_is_lossless(app: Flask, site: Site, runner: Fla
     assert "comments: 0, skipped: 0, pingbacks: 0, already imported: 39" in again.output
 
 
+def test_imported_comments_carry_their_address_key(app: Flask, site: Site, tmp_path: Path) -> None:
+    path = tmp_path / "comments.db"
+    isso_database(path, [(1, "/2020/hello/", "Hello")], [
+        {"tid": 1, "id": 1, "created": 1600000000.0, "mode": 1, "text": "four",
+         "remote_addr": "198.51.100.7"},
+        {"tid": 1, "id": 2, "created": 1600000100.0, "mode": 1, "text": "six",
+         "remote_addr": "2001:db8:1:2::7"},
+    ])
+    with app.app_context():
+        _import("isso", path)
+        rows = db.session.execute(db.select(Comment.client_ip, Comment.client_net)
+                                  .order_by(Comment.created_at)).all()
+    assert [tuple(r) for r in rows] == [("198.51.100.7", "198.51.100.7"),
+                                        ("2001:db8:1:2::7", "2001:db8:1:2::/64")]
+
+
 def test_export_writes_every_column(app: Flask, site: Site) -> None:
     """A column added to Comment must be exported, or named as derived, to stay lossless."""
     with app.app_context():

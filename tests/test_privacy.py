@@ -27,8 +27,10 @@ def test_purge_erases_old_addresses_only(app: Flask, client: FlaskClient, runner
     out = runner.invoke(args=["comments", "purge"])
     assert out.exit_code == 0 and "Erased the address of 1 comments older than 30 days" in out.output
     with app.app_context():
-        assert db.session.get(Comment, old).client_ip is None
+        assert (db.session.get(Comment, old).client_ip, db.session.get(Comment, old).client_net) \
+            == (None, None)
         assert db.session.get(Comment, new).client_ip == "127.0.0.1"
+        assert db.session.get(Comment, new).client_net == "127.0.0.1"
     assert "of 1 comments" in runner.invoke(args=["comments", "purge", "--days", "0"]).output
 
 
@@ -58,8 +60,8 @@ def test_forget_leaves_placeholders_and_keeps_the_threads_shape(app: Flask, clie
     with app.app_context():
         for cid in (mine["comment"]["id"], alone.get_json()["comment"]["id"]):
             row = db.session.get(Comment, cid)
-            assert (row.text, row.author_name, row.author_email, row.client_ip, row.reader_hash) == (
-                "", "", None, None, None)
+            assert (row.text, row.author_name, row.author_email, row.client_ip, row.client_net,
+                    row.reader_hash) == ("", "", None, None, None, None)
         assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(
             AuditEntry.action == "forget")) == 2
     export = json.loads(runner.invoke(args=["comments", "export-author", "ada@example.org",

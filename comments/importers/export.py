@@ -14,8 +14,8 @@ VERSION = 1
 EXTRA_COLUMNS = ("reasons", "verdict", "flagged", "reader_hash", "moderated_at", "sso_id",
                  "author_avatar", "edit_token_hash")
 # Columns an export leaves out: our own ids (replaced by the file's), the tree's derived shape
-# (rebuilt from the parents) and the hash of the text (recomputed).
-DERIVED_COLUMNS = ("id", "thread_id", "site_id", "root_id", "depth", "text_hash")
+# (rebuilt from the parents), the hash of the text and the address's key (both recomputed).
+DERIVED_COLUMNS = ("id", "thread_id", "site_id", "root_id", "depth", "text_hash", "client_net")
 
 
 def iso(value: datetime | None) -> str | None:
