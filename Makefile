@@ -9,7 +9,7 @@ CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres install install-test browser nginx migrate demo-site clean widget axe
+.PHONY: run test test-postgres install install-test browser nginx migrate demo-site clean widget axe dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -100,8 +100,14 @@ torture: install-test
 	$(BIN)/python -m bench.torture_report $(TORTURE_RESULTS) docs/benchmarks.md; \
 	exit $$status
 
+# The sdist and the wheel, in dist/. `python -m build` makes the wheel from the sdist, so a good
+# wheel also proves the sdist complete; both carry the templates, the migrations and the widget.
+dist: install-test widget
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache .cache $(WIDGET_DIST)
+	rm -rf $(VENV) instance .pytest_cache .cache $(WIDGET_DIST) dist
 
 # --- The benchmark (issue 7, bench/README.md) ----------------------------------------------------
 # `make bench` runs the full sizes (~20 min on a quiet machine) and writes docs/benchmarks.md and

@@ -1,5 +1,8 @@
 """Gunicorn in production: `gunicorn wsgi:app` reads this file from the working directory.
 
+A wheel carries it as comments/gunicorn.conf.py (comments.paths.GUNICORN_CONF says where), for
+`gunicorn -c PATH 'comments:create_app()'`. It imports nothing of the service: with the app loaded
+only in the workers, gunicorn's HUP starts workers on the code installed since.
 Every value can be overridden on the command line; the ones read from the environment are named.
 """
 from __future__ import annotations

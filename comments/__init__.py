@@ -1,24 +1,25 @@
 """The comment service: `create_app` builds it."""
 from __future__ import annotations
 
+# The release (CHANGELOG.md); the build reads it from here. Above the imports: views show it.
+__version__ = "0.2.0"
+
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from . import cli, errors, extensions, limits, logs, mail, metrics, security, thread_cache
 from .config import load_config
+from .paths import TEMPLATES
 from .views import IdConverter, api, links, mod, mod_api, ops, public, widget
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, security, errors, blueprints, CLI."""
-    # Templates and migrations live beside the package, not in it (see STYLE.md, note A).
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
+    # Templates live beside the package in a checkout, inside it in a wheel (see paths.py).
+    app = Flask(__name__, template_folder=str(TEMPLATES), instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, config)
     app.url_map.converters["id"] = IdConverter

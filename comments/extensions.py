@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import click
@@ -15,6 +14,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
+
+from .paths import MIGRATIONS
 
 # Stable constraint names, so Alembic can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -42,7 +43,6 @@ def _reads_are_unlimited() -> bool:
     """No read carries a limit (the login form limits its POST only): spare reads the limiter."""
     return request.method in ("GET", "HEAD", "OPTIONS")
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 AUTOCOMMIT = "comments.autocommit_engine"
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -169,22 +169,23 @@ class Server:
 
 
 @contextmanager
-def gunicorn(env: Mapping[str, str], directory: Path, workers: int = 2,
-             app: str = "wsgi:app") -> Iterator[Server]:
-    """Serve `app` from the repository with gunicorn; stop it (and every worker) on the way out.
+def gunicorn(env: Mapping[str, str], directory: Path, workers: int = 2, app: str = "wsgi:app",
+             command: Sequence[str] = (sys.executable, "-m", "gunicorn"),
+             cwd: Path = ROOT) -> Iterator[Server]:
+    """Serve `app` with gunicorn (`command`, from `cwd`); stop it (and every worker) on the way out.
 
-    Gunicorn reads the repository's gunicorn.conf.py, as in production; the command line only
-    sets the address, the number of workers and the logs.
+    By default gunicorn runs from the repository and reads its gunicorn.conf.py, as in production
+    from a checkout; the command line only adds the address, the number of workers and the logs.
     """
     directory.mkdir(parents=True, exist_ok=True)
     log, access_log = directory / "gunicorn.log", directory / "access.log"
     access_log.touch()
-    command = [sys.executable, "-m", "gunicorn", app, "--workers", str(workers),
-               "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "--no-control-socket",
-               "--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
+    argv = [*command, app, "--workers", str(workers),
+            "--bind", "127.0.0.1:0", "--graceful-timeout", "5", "--no-control-socket",
+            "--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
     with open(log, "wb") as stderr:
         # A session of its own, so that a stuck shutdown can be ended for the whole group.
-        process = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                    stdout=stderr, stderr=stderr, start_new_session=True)
     try:
         host, port = _listening(process, log)

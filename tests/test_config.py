@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from comments import ROOT, create_app
+from comments import create_app
+
+# The checkout these tests run from.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_environment_reaches_flask_and_extension_settings(monkeypatch: pytest.MonkeyPatch,
@@ -97,3 +100,13 @@ def test_a_web_worker_loads_no_migration_import_or_token_code(tmp_path: Path) ->
     commands = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "--help"], cwd=ROOT,
                               env=env, check=True, capture_output=True, text=True).stdout
     assert "Perform database migrations." in commands
+
+
+def test_gunicorns_settings_import_nothing_of_the_service() -> None:
+    """The master reads gunicorn.conf.py; were the app's modules loaded there, the workers that a
+    HUP starts after an upgrade would inherit the old code instead of importing the new."""
+    probe = ("import runpy, sys; runpy.run_path('gunicorn.conf.py'); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('comments', 'flask')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    assert loaded == "[]"

@@ -18,6 +18,7 @@ from comments import create_app
 from comments.extensions import MIGRATIONS, db
 
 from .conftest import POSTGRES_URL, USE_POSTGRES, schema_url
+from .migrationhelpers import PREVIOUS_HEAD, Snapshot, columns, fill, lost, snapshot
 
 
 @contextmanager
@@ -65,12 +66,18 @@ def _indexes(app: Flask, build: Callable[[], None]) -> dict[str, str]:
     return found
 
 
-def test_single_head() -> None:
+def _scripts() -> ScriptDirectory:
+    """The migrations, as Alembic reads them."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+    return ScriptDirectory.from_config(config)
+
+
+def test_single_head() -> None:
+    assert len(_scripts().get_heads()) == 1
+
 
 
 # SQLite cannot reflect an expression index, so autogenerate skips this one there, saying so;
@@ -185,3 +192,53 @@ def test_upgrade_keys_addresses_and_counts_earlier_votes_and_reports_as_before(
     assert [tuple(r) for r in nets] == [(5, "203.0.113.9"), (6, "2001:db8:1:2::/64"), (7, None)]
     assert [tuple(r) for r in votes] == [("v1", "v1"), ("v2", "v2")]
     assert [tuple(r) for r in reports] == [("r1", None)]
+
+
+def _filled_at(revision: str) -> Snapshot:
+    """Build the database up to `revision` and fill it with rows of that time; its rows."""
+    upgrade(revision=revision)
+    with db.engine.begin() as conn:
+        fill(conn)
+    return snapshot(db.engine)
+
+
+def _current_revision() -> str | None:
+    """The revision the database is at (None: no migration applied)."""
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+# From the previous release's head (PREVIOUS_HEAD) and from every revision before it. SQLite
+# rebuilds a table to alter it, and with foreign keys enforced dropping the old copy deleted or
+# orphaned every row that refers to it (votes, reports, replies, a site's threads).
+@pytest.mark.parametrize("revision", [script.revision for script in
+                                      _scripts().walk_revisions("base", PREVIOUS_HEAD)])
+def test_an_upgrade_to_the_head_keeps_every_row(empty_db_app: Flask, revision: str) -> None:
+    with empty_db_app.app_context():
+        before = _filled_at(revision)
+        upgrade()
+        after = snapshot(db.engine)
+        db.engine.dispose()
+    assert before.keys() <= after.keys()
+    assert lost(before, after) == []
+
+
+def test_every_migration_downgrades_one_step_at_a_time_keeping_the_rows_it_can(
+        empty_db_app: Flask) -> None:
+    """From the head down to nothing: each step runs, the rows of the tables that remain stay,
+    and at the previous release's head the database is as that release left it."""
+    problems: list[str] = []
+    with empty_db_app.app_context():
+        before = _filled_at(PREVIOUS_HEAD)
+        upgrade()
+        while True:
+            revision, now = _current_revision(), snapshot(db.engine)
+            problems += [f"at {revision}: {problem}" for problem in lost(before, now)]
+            if revision == PREVIOUS_HEAD and columns(now) != columns(before):
+                problems.append(f"at {revision}: the tables are {columns(now)}")
+            if revision is None:
+                break
+            downgrade(revision="-1")
+        db.engine.dispose()
+    assert problems == []
+    assert now == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from comments import __version__
 from comments.extensions import db
 from comments.models import Ban, Moderator, Role
 
@@ -198,3 +199,10 @@ def test_session_cookie_flags(app: Flask, world: dict[str, int]) -> None:
 def test_ids_beyond_the_database_range_are_404(app: Flask, world: dict[str, int], path: str) -> None:
     client, _ = login(app, "admin@example.org")
     assert client.get(path).status_code in (401, 404)
+
+
+def test_the_release_is_in_the_footer_for_moderators_only(app: Flask, world: dict[str, int]) -> None:
+    footer = f'<footer class="foot">comments {__version__}</footer>'
+    assert footer not in app.test_client().get("/mod/login").get_data(as_text=True)
+    client, _ = login(app, "newsmod@example.org")
+    assert footer in client.get("/mod/queue").get_data(as_text=True)

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sqlalchemy import create_engine, text
 
-from comments import create_app, extensions, health, logs
+from comments import __version__, create_app, extensions, health, logs
 from comments.extensions import db
 from comments.models import Comment, CommentStatus
 from comments.services.sites import create_site
@@ -65,7 +65,7 @@ def test_healthz_answers_ok(app: Flask, client: FlaskClient) -> None:
     res = client.get("/healthz")
     assert res.status_code == 200
     redis = "ok" if app.config["REDIS_URL"] else "not configured"
-    assert res.get_json() == {"status": "ok", "database": "ok", "redis": redis}
+    assert res.get_json() == {"status": "ok", "version": __version__, "database": "ok", "redis": redis}
     assert res.headers["Cache-Control"] == "no-store"
 
 
@@ -74,7 +74,8 @@ def test_healthz_answers_ok(app: Flask, client: FlaskClient) -> None:
 def test_healthz_is_503_when_the_database_does_not_answer(build: Build, url: str) -> None:
     res = build(url).test_client().get("/healthz")
     assert res.status_code == 503
-    assert res.get_json() == {"status": "error", "database": "error", "redis": "not configured"}
+    assert res.get_json() == {"status": "error", "version": __version__, "database": "error",
+                              "redis": "not configured"}
     assert b"127.0.0.1" not in res.data and b"nonexistent" not in res.data
 
 
@@ -82,7 +83,7 @@ def test_healthz_is_503_when_a_configured_redis_does_not_answer(build: Build) ->
     app = build(REDIS_URL="redis://127.0.0.1:1/0")
     res = app.test_client().get("/healthz")
     assert res.status_code == 503
-    assert res.get_json() == {"status": "error", "database": "ok", "redis": "error"}
+    assert res.get_json() == {"status": "error", "version": __version__, "database": "ok", "redis": "error"}
 
 
 def test_healthz_gives_up_on_a_silent_database(build: Build, silent_port: int,
@@ -92,7 +93,8 @@ def test_healthz_gives_up_on_a_silent_database(build: Build, silent_port: int,
                 REDIS_URL=f"redis://127.0.0.1:{silent_port}/0")
     res = app.test_client().get("/healthz")
     assert res.status_code == 503
-    assert res.get_json() == {"status": "error", "database": "timeout", "redis": "timeout"}
+    assert res.get_json() == {"status": "error", "version": __version__, "database": "timeout",
+                              "redis": "timeout"}
 
 
 def scrape(client: FlaskClient) -> Samples:

@@ -19,6 +19,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
+from comments import __version__
 from comments.services.accounts import create_api_token, create_moderator
 from comments.services.sites import create_site
 
@@ -148,7 +149,7 @@ def test_both_servers_are_healthy(pair: Pair) -> None:
     for server in (pair.a, pair.b):
         reply = server.request("GET", "/healthz")
         assert (reply.status, reply.json()) == \
-            (200, {"status": "ok", "database": "ok", "redis": "ok"})
+            (200, {"status": "ok", "version": __version__, "database": "ok", "redis": "ok"})
 
 
 def test_the_metrics_directory_was_cleared_at_start(pair: Pair) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify
 
-from .. import health, metrics
+from .. import __version__, health, metrics
 from ..extensions import db
 from ..security import client_ip
 
@@ -12,10 +12,11 @@ bp = Blueprint("ops", __name__)
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when the database (and Redis, when configured) answers; else 503 naming what did not."""
+    """200 when the database (and Redis, when configured) answers; else 503 naming what did not.
+    Either way the answer names the release running (so a deploy can be checked)."""
     parts = health.check(db.engine, current_app.config.get("REDIS_URL"))
     ok = health.healthy(parts)
-    response = jsonify(status="ok" if ok else "error", **parts)
+    response = jsonify(status="ok" if ok else "error", version=__version__, **parts)
     response.cache_control.no_store = True
     return response, 200 if ok else 503
 

@@ -5,10 +5,13 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
+from ..paths import PACKAGE
+
 bp = Blueprint("widget", __name__)
 
-WIDGET_DIR = Path(__file__).resolve().parent.parent / "static" / "widget"
-# The widget as readers get it: its modules bundled and minified by `make widget` (esbuild).
+WIDGET_DIR = PACKAGE / "static" / "widget"
+# The widget as readers get it: its modules bundled and minified by `make widget` (esbuild); a
+# wheel carries the bundle (the build runs `make widget`, or fails).
 WIDGET_BUILD = WIDGET_DIR / "dist"
 # Short enough that a deploy reaches every reader within minutes; ETags make revalidation cheap.
 MAX_AGE = 300

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
 
+from ... import __version__
 from ...errors import ApiError
 from ...extensions import db
 from ...models import Moderator, Site
@@ -41,13 +42,14 @@ def load_moderator() -> Response | None:
 
 @bp.app_context_processor
 def moderator_context() -> dict[str, Any]:
-    """The account and its queue length, shown on every moderator page."""
+    """The account and its queue length, shown on every moderator page (and the release, in the
+    footer, to a moderator only)."""
     moderator = g.get("moderator")
     if moderator is None:
         return {"moderator": None, "queue_count": 0, "filter_sites": []}
     # The queue page has counted the whole queue already when it shows all of it.
     count = g.get("queue_count")
-    return {"moderator": moderator,
+    return {"moderator": moderator, "version": __version__,
             "queue_count": queue.pending_count(moderator) if count is None else count,
             "filter_sites": moderator.sites if not moderator.is_admin
             else db.session.scalars(db.select(Site).order_by(Site.slug)).all()}
