@@ -44,9 +44,12 @@ class Defaults:
     # Reports and votes per client address.
     RATELIMIT_REPORT = "10 per minute; 50 per day"
     RATELIMIT_VOTE = "30 per minute; 500 per day"
-    # Failed moderator logins allowed per client address and per account.
+    # Failed moderator logins allowed per client address, and per account from one address (so
+    # someone else's failures do not lock the owner out), and per account from every address
+    # together: a much higher ceiling against guessing spread over many addresses.
     RATELIMIT_LOGIN_IP = "10 per minute; 50 per hour"
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute; 20 per hour"
+    RATELIMIT_LOGIN_ACCOUNT_GLOBAL = "100 per hour; 500 per day"
     # Moderator sessions end after this many minutes without a request.
     MOD_IDLE_MINUTES = 60
     # Session cookies only over HTTPS; None means "on unless debugging".

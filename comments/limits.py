@@ -50,8 +50,13 @@ def login_ip() -> str:
 
 
 def login_account() -> str:
-    """Failed moderator logins allowed per account."""
+    """Failed moderator logins allowed per account from one client address."""
     return _setting("RATELIMIT_LOGIN_ACCOUNT")
+
+
+def login_account_global() -> str:
+    """Failed moderator logins allowed per account from every address together: a ceiling."""
+    return _setting("RATELIMIT_LOGIN_ACCOUNT_GLOBAL")
 
 
 def ip_key() -> str:
@@ -85,6 +90,12 @@ def thread_key() -> str:
 def login_email_key() -> str:
     """Count by the account a login names, whatever address it comes from."""
     return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def login_pair_key() -> str:
+    """Count by the account a login names and the address it comes from, so failures from one
+    address do not lock the account's owner out everywhere else."""
+    return f"{login_email_key()}|{ip_key()}"
 
 
 def failed(response: Response) -> bool:

@@ -1,6 +1,12 @@
 """Moderator accounts: hashing, logins, and the limits on failed logins."""
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
 from flask import Flask
 
 from comments.extensions import db
@@ -31,10 +37,36 @@ def test_a_wrong_password_gets_one_message_for_both_cases(app: Flask) -> None:
         assert "Wrong email or password." in res.get_data(as_text=True)
 
 
-def test_failed_logins_are_limited_per_account_and_per_address(tmp_path) -> None:
-    app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_ACCOUNT="3 per minute",
-                   RATELIMIT_LOGIN_IP="5 per minute")
-    setup_sites(app)
+@pytest.fixture
+def limited_app(tmp_path: Path, _postgres_schema: None) -> Iterator[Callable[..., Flask]]:
+    """Makes an app with rate limits on and the given settings, counting under a key prefix of its
+    own (Redis outlives a test); its engine and its keys go when the test ends."""
+    made: list[Flask] = []
+
+    def make(**settings: str) -> Flask:
+        prefix = f"accounts-test-{uuid.uuid4().hex[:12]}"
+        made.append(make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_KEY_PREFIX=prefix,
+                             **settings))
+        setup_sites(made[-1])
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+            store = redis.Redis.from_url(app.config["RATELIMIT_STORAGE_URI"])
+            try:
+                keys = list(store.scan_iter(match=f"*{app.config['RATELIMIT_KEY_PREFIX']}*"))
+                if keys:
+                    store.delete(*keys)
+            finally:
+                store.close()
+
+
+def _attempts(app: Flask) -> Callable[..., int]:
+    """A login attempt from an address, answering the status code."""
     client = app.test_client()
 
     def attempt(email: str, password: str = "wrong password", ip: str = "192.0.2.1") -> int:
@@ -42,18 +74,66 @@ def test_failed_logins_are_limited_per_account_and_per_address(tmp_path) -> None
                                                "csrf_token": csrf_token(client)},
                            environ_base={"REMOTE_ADDR": ip}).status_code
 
-    assert [attempt("admin@example.org", ip=f"192.0.2.{i}") for i in range(1, 5)] == [401, 401, 401, 429]
-    # The account stays locked from every address, even with the right password...
-    assert attempt("admin@example.org", PASSWORD, ip="198.51.100.1") == 429
-    # ...while another account still logs in.
-    assert attempt("newsmod@example.org", PASSWORD, ip="198.51.100.1") == 302
+    return attempt
+
+
+def test_failed_logins_are_limited_per_account_and_per_address(
+        limited_app: Callable[..., Flask]) -> None:
+    app = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute",
+                      RATELIMIT_LOGIN_ACCOUNT_GLOBAL="6 per minute", RATELIMIT_LOGIN_IP="5 per minute")
+    attempt = _attempts(app)
+    assert [attempt("admin@example.org", ip="192.0.2.1") for _ in range(4)] == [401, 401, 401, 429]
+    # Locked for that address even with the right password...
+    assert attempt("admin@example.org", PASSWORD, ip="192.0.2.1") == 429
+    # ...while another account still logs in from there.
+    assert attempt("newsmod@example.org", PASSWORD, ip="192.0.2.1") == 302
     # One address trying many accounts is stopped too.
     results = [attempt(f"user{i}@example.org", ip="203.0.113.1") for i in range(6)]
     assert results == [401] * 5 + [429]
+    client = app.test_client()
     res = client.post("/mod/login", data={"email": "x@example.org", "password": "p",
                                           "csrf_token": csrf_token(client)},
                       environ_base={"REMOTE_ADDR": "203.0.113.1"})
     assert res.status_code == 429 and "Retry-After" in res.headers
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+
+
+def test_failed_logins_from_one_address_do_not_lock_the_owner_out_elsewhere(
+        limited_app: Callable[..., Flask]) -> None:
+    app = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute", RATELIMIT_LOGIN_IP="50 per minute",
+                      RATELIMIT_LOGIN_ACCOUNT_GLOBAL="50 per minute")
+    attempt = _attempts(app)
+    assert [attempt("admin@example.org", ip="192.0.2.1") for _ in range(5)] == [401] * 3 + [429] * 2
+    assert attempt("admin@example.org", PASSWORD, ip="198.51.100.7") == 302
+    assert attempt("admin@example.org", ip="198.51.100.7") == 401
+
+
+def test_failed_logins_for_one_account_from_many_addresses_meet_a_ceiling(
+        limited_app: Callable[..., Flask]) -> None:
+    app = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute", RATELIMIT_LOGIN_IP="50 per minute",
+                      RATELIMIT_LOGIN_ACCOUNT_GLOBAL="5 per minute")
+    attempt = _attempts(app)
+    spread = [attempt("admin@example.org", ip=f"192.0.2.{i}") for i in range(1, 7)]
+    assert spread == [401] * 5 + [429]
+    # Past the ceiling the account is locked from every address, even with the right password.
+    assert attempt("admin@example.org", PASSWORD, ip="198.51.100.7") == 429
+    assert attempt("newsmod@example.org", PASSWORD, ip="198.51.100.7") == 302
+
+
+@pytest.mark.parametrize("limit", ["RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_LOGIN_ACCOUNT_GLOBAL"])
+def test_a_locked_login_looks_the_same_whether_the_account_exists_or_not(
+        limited_app: Callable[..., Flask], limit: str) -> None:
+    app = limited_app(**{"RATELIMIT_LOGIN_IP": "50 per minute",
+                         "RATELIMIT_LOGIN_ACCOUNT": "20 per minute",
+                         "RATELIMIT_LOGIN_ACCOUNT_GLOBAL": "40 per minute", limit: "2 per minute"})
+    answers = []
+    for email in ("admin@example.org", "nobody@example.org"):
+        client = app.test_client()
+        for _ in range(2):
+            client.post("/mod/login", data={"email": email, "password": "wrong password",
+                                            "csrf_token": csrf_token(client)})
+        res = client.post("/mod/login", data={"email": email, "password": "wrong password",
+                                              "csrf_token": csrf_token(client)})
+        answers.append((res.status_code, res.get_data(as_text=True),
+                        res.headers["RateLimit-Limit"]))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 429 and "exist" not in answers[0][1]

@@ -7,6 +7,7 @@ from flask import Flask
 from comments import __version__
 from comments.extensions import db
 from comments.models import Ban, Moderator, Role
+from comments.services.accounts import create_moderator
 
 from .modhelpers import PASSWORD, csrf_token, login, post_comment, setup_sites, status_of
 
@@ -206,3 +207,19 @@ def test_the_release_is_in_the_footer_for_moderators_only(app: Flask, world: dic
     assert footer not in app.test_client().get("/mod/login").get_data(as_text=True)
     client, _ = login(app, "newsmod@example.org")
     assert footer in client.get("/mod/queue").get_data(as_text=True)
+
+
+def test_the_log_filter_lists_only_the_accounts_on_the_moderators_sites(
+        app: Flask, world: dict[str, int]) -> None:
+    with app.app_context():
+        create_moderator("both@example.org", PASSWORD, "moderator", ["news", "blog"])
+        create_moderator("gone@example.org", PASSWORD, "moderator", [])
+    client, _ = login(app, "newsmod@example.org")
+    page = client.get("/mod/log").get_data(as_text=True)
+    for shown in ("newsmod@example.org", "both@example.org", "admin@example.org"):
+        assert shown in page
+    assert "blogmod@example.org" not in page and "gone@example.org" not in page
+    admin, _ = login(app, "admin@example.org")
+    everyone = admin.get("/mod/log").get_data(as_text=True)
+    for shown in ("newsmod@example.org", "blogmod@example.org", "gone@example.org"):
+        assert shown in everyone

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import ApiToken, Moderator, Role, Site, utcnow
+from ..models import ApiToken, Moderator, Role, Site, moderator_sites, utcnow
 from . import fields
 
 _hasher = PasswordHasher()
@@ -86,6 +86,17 @@ def set_password(moderator: Moderator, password: str) -> None:
     """Replace a password (ending the account's other sessions)."""
     moderator.password_hash = _password(password)
     db.session.commit()
+
+
+def colleagues(moderator: Moderator) -> list[Moderator]:
+    """The accounts acting on the moderator's sites (admins, and moderators of one of them); an
+    admin sees every account."""
+    stmt = db.select(Moderator).order_by(Moderator.email)
+    if not moderator.is_admin:
+        shared = db.select(moderator_sites.c.moderator_id).where(
+            moderator_sites.c.site_id.in_([site.id for site in moderator.sites]))
+        stmt = stmt.where((Moderator.role == Role.ADMIN) | Moderator.id.in_(shared))
+    return list(db.session.scalars(stmt))
 
 
 def update_moderator(actor: Moderator, target: Moderator, *, role: Role | str | None = None,

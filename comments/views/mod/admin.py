@@ -42,8 +42,7 @@ def log() -> str:
         abort(400, "Filters must be whole numbers.")
     page = queue.log(g.moderator, site=request.args.get("site") or None,
                      moderator_id=int(moderator_id) if moderator_id else None, page=int(page_arg))
-    people = db.session.scalars(db.select(Moderator).order_by(Moderator.email)).all()
-    return render_template("mod/log.html", page=page, people=people,
+    return render_template("mod/log.html", page=page, people=accounts.colleagues(g.moderator),
                            site=request.args.get("site", ""), moderator_id=moderator_id)
 
 

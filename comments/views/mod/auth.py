@@ -22,7 +22,9 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(limits.login_ip, key_func=limits.ip_key, methods=["POST"],
                deduct_when=limits.failed)
-@limiter.limit(limits.login_account, key_func=limits.login_email_key, methods=["POST"],
+@limiter.limit(limits.login_account, key_func=limits.login_pair_key, methods=["POST"],
+               deduct_when=limits.failed)
+@limiter.limit(limits.login_account_global, key_func=limits.login_email_key, methods=["POST"],
                deduct_when=limits.failed)
 def login() -> Response | tuple[str, int] | str:
     """The login form; a wrong email or password gets one message for both."""
