@@ -1,20 +1,23 @@
 """Moderator accounts: hashing, logins, and the limits on failed logins."""
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from flask import Flask
+from sqlalchemy import event
 
 from comments.extensions import db
-from comments.models import Moderator
-from comments.services.accounts import authenticate
+from comments.models import Moderator, Role
+from comments.services.accounts import authenticate, create_moderator
 
 from .conftest import make_app
-from .modhelpers import PASSWORD, csrf_token, setup_sites
+from .modhelpers import PASSWORD, csrf_token, login, setup_sites
 
 
 def test_passwords_are_stored_as_argon2_hashes(app: Flask) -> None:
@@ -137,3 +140,75 @@ def test_a_locked_login_looks_the_same_whether_the_account_exists_or_not(
                         res.headers["RateLimit-Limit"]))
     assert answers[0] == answers[1]
     assert answers[0][0] == 429 and "exist" not in answers[0][1]
+
+
+class _BothRead:
+    """Holds each of two requests after it has read the active admins, until the other has read
+    them too, or is about to take the lock that makes it wait for the first (FOR UPDATE on
+    PostgreSQL, BEGIN IMMEDIATE on SQLite). Without a lock both read before either writes."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.read: set[str] = set()
+        self.locking: set[str] = set()
+        self.stuck = False
+        self.changed = threading.Condition()
+
+    def before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        name = self.names.get(threading.get_ident())
+        if name and ("FOR UPDATE" in statement or statement.startswith("BEGIN IMMEDIATE")):
+            with self.changed:
+                self.locking.add(name)
+                self.changed.notify_all()
+
+    def after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        name = self.names.get(threading.get_ident())
+        if not name or "moderators.role = " not in statement or name in self.read:
+            return
+        other = "b" if name == "a" else "a"
+        with self.changed:
+            self.read.add(name)
+            self.changed.notify_all()
+            if not self.changed.wait_for(lambda: other in self.read | self.locking, timeout=30):
+                self.stuck = True
+
+
+@pytest.mark.parametrize("change", [{"role": "moderator", "active": "on"}, {"role": "admin"}],
+                         ids=["demote", "deactivate"])
+def test_two_admins_removing_each_other_at_once_leave_an_active_admin(
+        app: Flask, change: dict[str, str]) -> None:
+    setup_sites(app)
+    with app.app_context():
+        create_moderator("second@example.org", PASSWORD, "admin")
+        ids = dict(db.session.execute(db.select(Moderator.email, Moderator.id)).all())
+    clients = {"a": login(app, "admin@example.org"), "b": login(app, "second@example.org")}
+    targets = {"a": ids["second@example.org"], "b": ids["admin@example.org"]}
+    hold = _BothRead()
+    start = threading.Barrier(2)
+    statuses: dict[str, int] = {}
+
+    def remove_the_other(name: str) -> None:
+        hold.names[threading.get_ident()] = name
+        client, token = clients[name]
+        start.wait()
+        statuses[name] = client.post(f"/mod/moderators/{targets[name]}",
+                                     data={"csrf_token": token, **change}).status_code
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", hold.before)
+    event.listen(engine, "after_cursor_execute", hold.after)
+    try:
+        threads = [threading.Thread(target=remove_the_other, args=(n,)) for n in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", hold.before)
+        event.remove(engine, "after_cursor_execute", hold.after)
+    assert not hold.stuck and hold.read == {"a", "b"}
+    assert sorted(statuses.values()) in ([302, 403], [302, 409])
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Moderator.id)).where(
+            Moderator.role == Role.ADMIN, Moderator.active.is_(True))) == 1

@@ -99,23 +99,35 @@ def colleagues(moderator: Moderator) -> list[Moderator]:
     return list(db.session.scalars(stmt))
 
 
+def _active_admins_locked() -> set[int]:
+    """The active admins' ids, their rows locked until the commit, so two changes that could
+    each remove the last admin run one after the other. PostgreSQL locks them FOR UPDATE (a
+    waiting change then sees the committed roles); SQLite has no row locks, so the transaction
+    takes the database's write lock before it reads."""
+    connection = db.session.connection()
+    # pysqlite opens a transaction only before a write: until then a read holds no lock at all.
+    if (connection.dialect.name == "sqlite"
+            and not connection.connection.dbapi_connection.in_transaction):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return set(db.session.scalars(db.select(Moderator.id).where(
+        Moderator.role == Role.ADMIN, Moderator.active.is_(True)).with_for_update()))
+
+
 def update_moderator(actor: Moderator, target: Moderator, *, role: Role | str | None = None,
                      site_slugs: Iterable[str] | None = None, active: bool | None = None) -> None:
     """Change another account: admins only, and never the last active admin away."""
     if not actor.is_admin:
         raise Forbidden("Only an admin can change accounts.")
+    admins = _active_admins_locked()
+    if actor.id not in admins:
+        raise Forbidden("Only an admin can change accounts.")
     new_role = Role(role) if role is not None else target.role
-    still_admin = new_role is Role.ADMIN and (active if active is not None else target.active)
-    if target.is_admin and target.active and not still_admin:
-        admins = db.session.scalar(db.select(db.func.count(Moderator.id)).where(
-            Moderator.role == Role.ADMIN, Moderator.active.is_(True)))
-        if admins <= 1:
-            raise Conflict("This is the last active admin: make another admin first.")
-    target.role = new_role
+    new_active = active if active is not None else target.active
+    if target.id in admins and not (new_role is Role.ADMIN and new_active) and len(admins) <= 1:
+        raise Conflict("This is the last active admin: make another admin first.")
     if site_slugs is not None:
         target.sites = _sites(site_slugs)
-    if active is not None:
-        target.active = active
+    target.role, target.active = new_role, new_active
     db.session.commit()
 
 
