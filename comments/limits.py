@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, request, session
 from flask_limiter import RequestLimit
 from werkzeug.exceptions import TooManyRequests
 
@@ -96,6 +96,11 @@ def login_pair_key() -> str:
     """Count by the account a login names and the address it comes from, so failures from one
     address do not lock the account's owner out everywhere else."""
     return f"{login_email_key()}|{ip_key()}"
+
+
+def session_account_key() -> str:
+    """Count by the signed-in account (the session's; refused later when it is not valid)."""
+    return f"account:{session.get('moderator_id', '')}"
 
 
 def failed(response: Response) -> bool:

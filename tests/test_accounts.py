@@ -14,10 +14,13 @@ from sqlalchemy import event
 
 from comments.extensions import db
 from comments.models import Moderator, Role
-from comments.services.accounts import authenticate, create_moderator
+from comments.services.accounts import (authenticate, create_api_token, create_moderator,
+                                          moderator_for_token, set_password, update_moderator)
 
 from .conftest import make_app
 from .modhelpers import PASSWORD, csrf_token, login, setup_sites
+
+NEW_PASSWORD = "a brand new passphrase"
 
 
 def test_passwords_are_stored_as_argon2_hashes(app: Flask) -> None:
@@ -122,6 +125,22 @@ def test_failed_logins_for_one_account_from_many_addresses_meet_a_ceiling(
     assert attempt("newsmod@example.org", PASSWORD, ip="198.51.100.7") == 302
 
 
+def test_wrong_current_passwords_on_the_password_form_are_limited(
+        limited_app: Callable[..., Flask]) -> None:
+    app = limited_app(RATELIMIT_LOGIN_IP="50 per minute", RATELIMIT_LOGIN_ACCOUNT_GLOBAL="3 per minute")
+    client, token = login(app, "newsmod@example.org")
+
+    def change(current: str) -> int:
+        return client.post("/mod/account/password", data={
+            "csrf_token": token, "current_password": current, "password": NEW_PASSWORD,
+            "repeat": NEW_PASSWORD}).status_code
+
+    assert [change(f"guess {i}") for i in range(3)] == [401] * 3
+    assert change(PASSWORD) == 429
+    with app.app_context():
+        assert authenticate("newsmod@example.org", PASSWORD) is not None
+
+
 @pytest.mark.parametrize("limit", ["RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_LOGIN_ACCOUNT_GLOBAL"])
 def test_a_locked_login_looks_the_same_whether_the_account_exists_or_not(
         limited_app: Callable[..., Flask], limit: str) -> None:
@@ -140,6 +159,58 @@ def test_a_locked_login_looks_the_same_whether_the_account_exists_or_not(
                         res.headers["RateLimit-Limit"]))
     assert answers[0] == answers[1]
     assert answers[0][0] == 429 and "exist" not in answers[0][1]
+
+
+def test_a_moderator_changes_their_own_password(app: Flask) -> None:
+    setup_sites(app)
+    client, token = login(app, "newsmod@example.org")
+    elsewhere, _ = login(app, "newsmod@example.org")
+    copied = app.test_client()
+    copied.set_cookie("session", client.get_cookie("session").value)
+    form = {"csrf_token": token, "current_password": PASSWORD, "password": NEW_PASSWORD,
+            "repeat": NEW_PASSWORD}
+    assert 'name="current_password"' in client.get("/mod/account").get_data(as_text=True)
+    refused = [client.post("/mod/account/password", data=form | change) for change in (
+        {"current_password": "not my password"}, {"repeat": NEW_PASSWORD + "!"},
+        {"password": "too short", "repeat": "too short"}, {"csrf_token": ""})]
+    assert [r.status_code for r in refused] == [401, 422, 422, 400]
+    assert "The two new passwords differ." in refused[1].get_data(as_text=True)
+    assert "at least 10 characters" in refused[2].get_data(as_text=True)
+    with app.app_context():
+        assert authenticate("newsmod@example.org", PASSWORD) is not None
+    assert elsewhere.get("/mod/queue").status_code == 200
+
+    res = client.post("/mod/account/password", data=form)
+    assert res.status_code == 302 and res.headers["Location"] == "/mod/account"
+    # This browser stays signed in, on a fresh session with a new CSRF token...
+    assert client.get("/mod/queue").status_code == 200
+    assert client.post("/mod/tokens", data={"csrf_token": token, "name": "x"}).status_code == 400
+    # ...while every other session, and an old copy of this one, has ended.
+    assert elsewhere.get("/mod/queue").status_code == 302
+    assert copied.get("/mod/queue").status_code == 302
+    with app.app_context():
+        assert authenticate("newsmod@example.org", PASSWORD) is None
+        assert authenticate("newsmod@example.org", NEW_PASSWORD) is not None
+
+
+def test_a_new_password_or_deactivation_revokes_the_accounts_api_tokens(app: Flask) -> None:
+    setup_sites(app)
+    with app.app_context():
+        _, kept = create_api_token(db.session.scalar(db.select(Moderator).filter_by(
+            email="admin@example.org")), "other account")
+        newsmod = db.session.scalar(db.select(Moderator).filter_by(email="newsmod@example.org"))
+        _, before_change = create_api_token(newsmod, "bot")
+        set_password(newsmod, NEW_PASSWORD)
+        _, before_deactivation = create_api_token(newsmod, "bot 2")
+        assert moderator_for_token(before_change) is None
+        assert moderator_for_token(before_deactivation) is not None
+        admin = db.session.scalar(db.select(Moderator).filter_by(email="admin@example.org"))
+        update_moderator(admin, newsmod, active=False)
+        assert moderator_for_token(before_deactivation) is None
+        # Active again, the account needs new tokens: the old ones stay revoked.
+        update_moderator(admin, newsmod, active=True)
+        assert moderator_for_token(before_deactivation) is None
+        assert moderator_for_token(kept) is not None
 
 
 class _BothRead:

@@ -87,3 +87,35 @@ def test_set_site_changes_moderation_and_logs_it(app: Flask, runner: FlaskCliRun
         assert db.session.scalar(db.select(Site.moderation)) is Moderation.PRE
         entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert entry.action == "site_update" and entry.detail == {"moderation": ["post", "pre"]}
+
+
+def test_set_password_prompts_hidden_twice_and_ends_the_accounts_sessions(
+        app: Flask, runner: FlaskCliRunner) -> None:
+    from comments.services.accounts import authenticate
+
+    from .modhelpers import PASSWORD, login, setup_sites
+
+    setup_sites(app)
+    client, _ = login(app, "newsmod@example.org")
+    bystander, _ = login(app, "blogmod@example.org")
+    new = "a reset passphrase"
+    refused = [
+        (["NewsMod@example.org"], "too short\ntoo short\n", "at least 10 characters"),
+        (["newsmod@example.org"], f"{new}\n{new}x\n", "do not match"),
+        (["nobody@example.org"], f"{new}\n{new}\n", "No account for nobody@example.org"),
+        (["newsmod@example.org", "--password", new], "", "No such option"),
+    ]
+    for args, given, message in refused:
+        result = runner.invoke(args=["comments", "set-password", *args], input=given)
+        assert result.exit_code != 0 and message in result.output, result.output
+        assert new not in result.output.replace(f"--password {new}", "")
+    assert client.get("/mod/queue").status_code == 200
+    result = runner.invoke(args=["comments", "set-password", "NewsMod@example.org"],
+                           input=f"{new}\n{new}\n")
+    assert result.exit_code == 0, result.output
+    assert new not in result.output and "newsmod@example.org" in result.output
+    assert client.get("/mod/queue").status_code == 302
+    assert bystander.get("/mod/queue").status_code == 200
+    with app.app_context():
+        assert authenticate("newsmod@example.org", PASSWORD) is None
+        assert authenticate("newsmod@example.org", new) is not None

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from comments import __version__
 from comments.extensions import db
-from comments.models import Ban, Moderator, Role
+from comments.models import ApiToken, Ban, Moderator, Role
 from comments.services.accounts import create_moderator
 
-from .modhelpers import PASSWORD, csrf_token, login, post_comment, setup_sites, status_of
+from .modhelpers import PASSWORD, account, csrf_token, login, post_comment, setup_sites, status_of
 
 
 @pytest.fixture
@@ -170,6 +171,47 @@ def test_deactivation_and_password_change_end_existing_sessions(app: Flask, worl
         set_password(db.session.scalar(db.select(Moderator).filter_by(email="newsmod@example.org")),
                      "another long password")
     assert client.get("/mod/queue").status_code == 302
+    admin, token = login(app, "admin@example.org")
+    blogmod, _ = login(app, "blogmod@example.org")
+    blogmod_id = account(app, "blogmod@example.org").id
+    admin.post(f"/mod/moderators/{blogmod_id}", data={"csrf_token": token, "role": "moderator",
+                                                      "sites": ["blog"]})
+    assert blogmod.get("/mod/queue").status_code == 302
+
+
+def _browser_with(app: Flask, cookie: str) -> FlaskClient:
+    """Another browser holding a copy of a session cookie."""
+    copy = app.test_client()
+    copy.set_cookie("session", cookie)
+    return copy
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(app: Flask,
+                                                            world: dict[str, int]) -> None:
+    client, token = login(app, "newsmod@example.org")
+    cookie = client.get_cookie("session").value
+    assert _browser_with(app, cookie).get("/mod/queue").status_code == 200
+    assert client.post("/mod/logout", data={"csrf_token": token}).status_code == 302
+    minted = _browser_with(app, cookie).post("/mod/tokens",
+                                             data={"csrf_token": token, "name": "kept"})
+    assert minted.status_code == 403
+    assert _browser_with(app, cookie).get("/mod/queue").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ApiToken.id))) == 0
+
+
+def test_a_role_change_ends_the_accounts_sessions(app: Flask, world: dict[str, int]) -> None:
+    admin, token = login(app, "admin@example.org")
+    promoted, _ = login(app, "newsmod@example.org")
+    bystander, _ = login(app, "blogmod@example.org")
+    res = admin.post(f"/mod/moderators/{world['newsmod']}",
+                     data={"csrf_token": token, "role": "admin", "active": "on", "sites": ["news"]})
+    assert res.status_code == 302
+    assert promoted.get("/mod/queue").status_code == 302
+    assert bystander.get("/mod/queue").status_code == 200
+    assert admin.get("/mod/queue").status_code == 200
+    again, _ = login(app, "newsmod@example.org")
+    assert again.get("/mod/sites").status_code == 200
 
 
 def test_security_headers_on_moderator_pages(app: Flask, world: dict[str, int]) -> None:

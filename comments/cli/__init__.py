@@ -129,6 +129,21 @@ def create_moderator(email: str, role: str, site_slugs: tuple[str, ...], passwor
     click.echo(f"Created {account.role.value} {account.email} for {where}.")
 
 
+@group.command("set-password")
+@click.argument("email")
+def set_password(email: str) -> None:
+    """Give the account EMAIL a new password (prompted for, twice), ending its sessions and
+    revoking its API tokens. Never given on the command line, where shell history keeps it."""
+    try:
+        account = accounts.get_moderator(email)
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        accounts.set_password(account, password)
+    except ApiError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"New password set for {account.email}; its sessions have ended and its API "
+               "tokens are revoked.")
+
+
 @group.command("purge")
 @click.option("--days", type=click.IntRange(min=0), help="Override COMMENTS_IP_RETENTION_DAYS.")
 def purge(days: int | None) -> None:

@@ -47,6 +47,9 @@ class Moderator(db.Model):
     notify_queue: Mapped[bool] = mapped_column(default=False)
     # The newest queued comment already announced by email.
     notified_up_to: Mapped[int] = mapped_column(default=0)
+    # Every session carries the generation it began in; logging out, a new password, a role change
+    # or deactivation raises it, which ends all of the account's sessions at once.
+    session_generation: Mapped[int] = mapped_column(default=0)
 
     sites: Mapped[list[Site]] = relationship(secondary=moderator_sites, lazy="selectin",
                                              order_by=Site.slug)

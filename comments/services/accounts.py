@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ..extensions import db
 from ..models import ApiToken, Moderator, Role, Site, moderator_sites, utcnow
 from . import fields
@@ -60,10 +60,14 @@ def create_moderator(email: str, password: str, role: Role | str = Role.MODERATO
     return moderator
 
 
+def _by_email(email: str) -> Moderator | None:
+    address = fields.storable(email.strip().lower())
+    return db.session.scalar(db.select(Moderator).filter_by(email=address)) if address else None
+
+
 def authenticate(email: str, password: str) -> Moderator | None:
     """The active account with this email and password, or None."""
-    address = fields.storable(email.strip().lower())
-    moderator = db.session.scalar(db.select(Moderator).filter_by(email=address)) if address else None
+    moderator = _by_email(email)
     try:
         _hasher.verify(moderator.password_hash if moderator else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
@@ -77,15 +81,44 @@ def authenticate(email: str, password: str) -> Moderator | None:
     return moderator
 
 
-def session_fingerprint(moderator: Moderator) -> str:
-    """Changes with the password, so a new password ends every older session."""
-    return hashlib.sha256(moderator.password_hash.encode()).hexdigest()[:16]
+def end_sessions(moderator: Moderator) -> None:
+    """End every session of the account, in every browser (logging out)."""
+    moderator.session_generation += 1
+    db.session.commit()
+
+
+def _new_password(moderator: Moderator, password: str) -> None:
+    """A new password ends the account's sessions and revokes its API tokens: a token minted from
+    a stolen session or password must not outlive the change that was meant to shut it out."""
+    moderator.password_hash = _password(password)
+    moderator.session_generation += 1
+    _revoke_tokens(moderator)
 
 
 def set_password(moderator: Moderator, password: str) -> None:
-    """Replace a password (ending the account's other sessions)."""
-    moderator.password_hash = _password(password)
+    """Replace a password (an admin's reset): every session and API token of the account ends."""
+    _new_password(moderator, password)
     db.session.commit()
+
+
+def change_password(moderator: Moderator, current: str, password: str, repeat: str) -> None:
+    """A moderator's own change: the current password, then the new one twice."""
+    try:
+        _hasher.verify(moderator.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("Your current password is not right.", "current_password") from None
+    if password != repeat:
+        raise Invalid("The two new passwords differ.", "repeat")
+    _new_password(moderator, password)
+    db.session.commit()
+
+
+def get_moderator(email: str) -> Moderator:
+    """The account with this email, active or not."""
+    moderator = _by_email(email)
+    if moderator is None:
+        raise NotFound(f"No account for {email.strip()}.", "email")
+    return moderator
 
 
 def colleagues(moderator: Moderator) -> list[Moderator]:
@@ -115,7 +148,8 @@ def _active_admins_locked() -> set[int]:
 
 def update_moderator(actor: Moderator, target: Moderator, *, role: Role | str | None = None,
                      site_slugs: Iterable[str] | None = None, active: bool | None = None) -> None:
-    """Change another account: admins only, and never the last active admin away."""
+    """Change another account: admins only, and never the last active admin away. A new role or
+    deactivation ends the account's sessions; deactivation also revokes its API tokens."""
     if not actor.is_admin:
         raise Forbidden("Only an admin can change accounts.")
     admins = _active_admins_locked()
@@ -127,6 +161,10 @@ def update_moderator(actor: Moderator, target: Moderator, *, role: Role | str | 
         raise Conflict("This is the last active admin: make another admin first.")
     if site_slugs is not None:
         target.sites = _sites(site_slugs)
+    if new_role is not target.role or new_active != target.active:
+        target.session_generation += 1
+    if target.active and not new_active:
+        _revoke_tokens(target)
     target.role, target.active = new_role, new_active
     db.session.commit()
 
@@ -158,6 +196,12 @@ def moderator_for_token(secret: str) -> Moderator | None:
     token.last_used_at = utcnow()
     db.session.commit()
     return token.moderator
+
+
+def _revoke_tokens(moderator: Moderator) -> None:
+    db.session.execute(db.update(ApiToken).where(ApiToken.moderator_id == moderator.id,
+                                                 ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
 
 
 def _token_hash(secret: str) -> str:

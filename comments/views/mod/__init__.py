@@ -10,7 +10,7 @@ from ...errors import ApiError
 from ...extensions import db
 from ...models import Moderator, Site
 from ...sanitize import excerpt
-from ...services import accounts, queue
+from ...services import queue
 from . import admin, auth, moderate, threads
 
 bp = Blueprint("mod", __name__, url_prefix="/mod")
@@ -28,8 +28,9 @@ def load_moderator() -> Response | None:
     moderator_id = session.get("moderator_id")
     if moderator_id is not None:
         moderator = db.session.get(Moderator, moderator_id)
+        # A session from before the account's last logout or change carries an older generation.
         if (moderator is not None and moderator.active
-                and session.get("fp") == accounts.session_fingerprint(moderator)):
+                and session.get("generation") == moderator.session_generation):
             g.moderator = moderator
         else:
             session.clear()

@@ -223,8 +223,9 @@ def token_revoke(token_id: int) -> Response:
 
 @bp.get("/account")
 def account() -> str:
-    """The moderator's own settings: whether to get an email when comments wait."""
-    return render_template("mod/account.html", mail_on=bool(current_app.config["MAIL_SERVER"]))
+    """The moderator's own settings (emails when comments wait) and password."""
+    return render_template("mod/account.html", mail_on=bool(current_app.config["MAIL_SERVER"]),
+                           min_password=accounts.MIN_PASSWORD)
 
 
 @bp.post("/account")

@@ -1,12 +1,14 @@
-"""Logging moderators in and out."""
+"""Logging moderators in and out, and changing one's own password."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, flash, g, redirect, render_template, request, session,
+                   url_for)
 
 from ... import limits
 from ...extensions import limiter
+from ...models import Moderator
 from ...services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -36,16 +38,34 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("mod/login.html", error="Wrong email or password.",
                                next=request.form.get("next", ""),
                                email=request.form.get("email", "")), 401
-    # A fresh session at login: nothing from before survives (no fixation).
+    _start_session(moderator)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def _start_session(moderator: Moderator) -> None:
+    """A fresh session: nothing from before survives (no fixation), not even the CSRF token."""
     session.clear()
     session.permanent = True
     session["moderator_id"] = moderator.id
-    session["fp"] = accounts.session_fingerprint(moderator)
-    return redirect(_safe_next(request.form.get("next")))
+    session["generation"] = moderator.session_generation
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End every session of the account, this one and any copy of it, in every browser."""
+    accounts.end_sessions(g.moderator)
     session.clear()
     return redirect(url_for("mod.auth.login"))
+
+
+@bp.post("/account/password")
+@limiter.limit(limits.login_ip, key_func=limits.ip_key, deduct_when=limits.failed)
+@limiter.limit(limits.login_account_global, key_func=limits.session_account_key,
+               deduct_when=limits.failed)
+def change_password() -> Response:
+    """Change one's own password; this browser stays signed in, every other session ends."""
+    accounts.change_password(g.moderator, request.form.get("current_password", ""),
+                             request.form.get("password", ""), request.form.get("repeat", ""))
+    _start_session(g.moderator)
+    flash("Password changed. Your other sessions have ended and your API tokens are revoked.")
+    return redirect(url_for("mod.admin.account"))
