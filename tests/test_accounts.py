@@ -44,27 +44,31 @@ def test_a_wrong_password_gets_one_message_for_both_cases(app: Flask) -> None:
 
 
 @pytest.fixture
-def limited_app(tmp_path: Path, _postgres_schema: None) -> Iterator[Callable[..., Flask]]:
-    """Makes an app with rate limits on and the given settings, counting under a key prefix of its
-    own (Redis outlives a test); its engine and its keys go when the test ends."""
-    made: list[Flask] = []
+def limited_app(tmp_path: Path, _postgres_schema: None) -> Iterator[Callable[..., tuple[Flask, str]]]:
+    """Makes an app with rate limits on and the given settings, and an admin of a unique email
+    (the limiter keeps the first key prefix of the process, so counts in Redis are kept apart by
+    the names they count); the engine and that account's counts go when the test ends."""
+    made: list[tuple[Flask, str]] = []
 
-    def make(**settings: str) -> Flask:
-        prefix = f"accounts-test-{uuid.uuid4().hex[:12]}"
-        made.append(make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_KEY_PREFIX=prefix,
-                             **settings))
-        setup_sites(made[-1])
-        return made[-1]
+    def make(**settings: str) -> tuple[Flask, str]:
+        tag = uuid.uuid4().hex[:12]
+        app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_KEY_PREFIX=f"accounts-{tag}",
+                       **settings)
+        setup_sites(app)
+        with app.app_context():
+            create_moderator(f"owner-{tag}@example.org", PASSWORD, "admin")
+        made.append((app, tag))
+        return app, tag
 
     yield make
-    for app in made:
+    for app, tag in made:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
         if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
             store = redis.Redis.from_url(app.config["RATELIMIT_STORAGE_URI"])
             try:
-                keys = list(store.scan_iter(match=f"*{app.config['RATELIMIT_KEY_PREFIX']}*"))
+                keys = list(store.scan_iter(match=f"*{tag}*"))
                 if keys:
                     store.delete(*keys)
             finally:
@@ -84,51 +88,55 @@ def _attempts(app: Flask) -> Callable[..., int]:
 
 
 def test_failed_logins_are_limited_per_account_and_per_address(
-        limited_app: Callable[..., Flask]) -> None:
-    app = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute",
-                      RATELIMIT_LOGIN_ACCOUNT_GLOBAL="6 per minute", RATELIMIT_LOGIN_IP="5 per minute")
-    attempt = _attempts(app)
-    assert [attempt("admin@example.org", ip="192.0.2.1") for _ in range(4)] == [401, 401, 401, 429]
+        limited_app: Callable[..., tuple[Flask, str]]) -> None:
+    app, tag = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute",
+                           RATELIMIT_LOGIN_ACCOUNT_GLOBAL="6 per minute",
+                           RATELIMIT_LOGIN_IP="5 per minute")
+    owner, attempt = f"owner-{tag}@example.org", _attempts(app)
+    assert [attempt(owner, ip="192.0.2.1") for _ in range(4)] == [401, 401, 401, 429]
     # Locked for that address even with the right password...
-    assert attempt("admin@example.org", PASSWORD, ip="192.0.2.1") == 429
+    assert attempt(owner, PASSWORD, ip="192.0.2.1") == 429
     # ...while another account still logs in from there.
     assert attempt("newsmod@example.org", PASSWORD, ip="192.0.2.1") == 302
     # One address trying many accounts is stopped too.
-    results = [attempt(f"user{i}@example.org", ip="203.0.113.1") for i in range(6)]
+    results = [attempt(f"user{i}-{tag}@example.org", ip="203.0.113.1") for i in range(6)]
     assert results == [401] * 5 + [429]
     client = app.test_client()
-    res = client.post("/mod/login", data={"email": "x@example.org", "password": "p",
+    res = client.post("/mod/login", data={"email": f"x-{tag}@example.org", "password": "p",
                                           "csrf_token": csrf_token(client)},
                       environ_base={"REMOTE_ADDR": "203.0.113.1"})
     assert res.status_code == 429 and "Retry-After" in res.headers
 
 
 def test_failed_logins_from_one_address_do_not_lock_the_owner_out_elsewhere(
-        limited_app: Callable[..., Flask]) -> None:
-    app = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute", RATELIMIT_LOGIN_IP="50 per minute",
-                      RATELIMIT_LOGIN_ACCOUNT_GLOBAL="50 per minute")
-    attempt = _attempts(app)
-    assert [attempt("admin@example.org", ip="192.0.2.1") for _ in range(5)] == [401] * 3 + [429] * 2
-    assert attempt("admin@example.org", PASSWORD, ip="198.51.100.7") == 302
-    assert attempt("admin@example.org", ip="198.51.100.7") == 401
+        limited_app: Callable[..., tuple[Flask, str]]) -> None:
+    app, tag = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute",
+                           RATELIMIT_LOGIN_IP="50 per minute",
+                           RATELIMIT_LOGIN_ACCOUNT_GLOBAL="50 per minute")
+    owner, attempt = f"owner-{tag}@example.org", _attempts(app)
+    assert [attempt(owner, ip="192.0.2.1") for _ in range(5)] == [401] * 3 + [429] * 2
+    assert attempt(owner, PASSWORD, ip="198.51.100.7") == 302
+    assert attempt(owner, ip="198.51.100.7") == 401
 
 
 def test_failed_logins_for_one_account_from_many_addresses_meet_a_ceiling(
-        limited_app: Callable[..., Flask]) -> None:
-    app = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute", RATELIMIT_LOGIN_IP="50 per minute",
-                      RATELIMIT_LOGIN_ACCOUNT_GLOBAL="5 per minute")
-    attempt = _attempts(app)
-    spread = [attempt("admin@example.org", ip=f"192.0.2.{i}") for i in range(1, 7)]
+        limited_app: Callable[..., tuple[Flask, str]]) -> None:
+    app, tag = limited_app(RATELIMIT_LOGIN_ACCOUNT="3 per minute",
+                           RATELIMIT_LOGIN_IP="50 per minute",
+                           RATELIMIT_LOGIN_ACCOUNT_GLOBAL="5 per minute")
+    owner, attempt = f"owner-{tag}@example.org", _attempts(app)
+    spread = [attempt(owner, ip=f"192.0.2.{i}") for i in range(1, 7)]
     assert spread == [401] * 5 + [429]
     # Past the ceiling the account is locked from every address, even with the right password.
-    assert attempt("admin@example.org", PASSWORD, ip="198.51.100.7") == 429
+    assert attempt(owner, PASSWORD, ip="198.51.100.7") == 429
     assert attempt("newsmod@example.org", PASSWORD, ip="198.51.100.7") == 302
 
 
 def test_wrong_current_passwords_on_the_password_form_are_limited(
-        limited_app: Callable[..., Flask]) -> None:
-    app = limited_app(RATELIMIT_LOGIN_IP="50 per minute", RATELIMIT_LOGIN_ACCOUNT_GLOBAL="3 per minute")
-    client, token = login(app, "newsmod@example.org")
+        limited_app: Callable[..., tuple[Flask, str]]) -> None:
+    app, tag = limited_app(RATELIMIT_LOGIN_IP="50 per minute",
+                           RATELIMIT_LOGIN_ACCOUNT_GLOBAL="3 per minute")
+    client, token = login(app, f"owner-{tag}@example.org")
 
     def change(current: str) -> int:
         return client.post("/mod/account/password", data={
@@ -138,17 +146,18 @@ def test_wrong_current_passwords_on_the_password_form_are_limited(
     assert [change(f"guess {i}") for i in range(3)] == [401] * 3
     assert change(PASSWORD) == 429
     with app.app_context():
-        assert authenticate("newsmod@example.org", PASSWORD) is not None
+        assert authenticate(f"owner-{tag}@example.org", PASSWORD) is not None
 
 
 @pytest.mark.parametrize("limit", ["RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_LOGIN_ACCOUNT_GLOBAL"])
 def test_a_locked_login_looks_the_same_whether_the_account_exists_or_not(
-        limited_app: Callable[..., Flask], limit: str) -> None:
-    app = limited_app(**{"RATELIMIT_LOGIN_IP": "50 per minute",
-                         "RATELIMIT_LOGIN_ACCOUNT": "20 per minute",
-                         "RATELIMIT_LOGIN_ACCOUNT_GLOBAL": "40 per minute", limit: "2 per minute"})
+        limited_app: Callable[..., tuple[Flask, str]], limit: str) -> None:
+    app, tag = limited_app(**{"RATELIMIT_LOGIN_IP": "50 per minute",
+                              "RATELIMIT_LOGIN_ACCOUNT": "20 per minute",
+                              "RATELIMIT_LOGIN_ACCOUNT_GLOBAL": "40 per minute",
+                              limit: "2 per minute"})
     answers = []
-    for email in ("admin@example.org", "nobody@example.org"):
+    for email in (f"owner-{tag}@example.org", f"nobody-{tag}@example.org"):
         client = app.test_client()
         for _ in range(2):
             client.post("/mod/login", data={"email": email, "password": "wrong password",
