@@ -4,23 +4,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from .. import mail
 from ..errors import Invalid
 from ..extensions import db
-from ..models import AuditEntry, Comment, CommentStatus, OutboxItem, Site, Thread, utcnow
+from ..models import (AuditEntry, Comment, CommentStatus, Moderator, OutboxItem, Site, Thread,
+                      utcnow)
 from .moderation import bump_threads
 
+# How an author is named: an email address, a site's single sign-on identity, or (for an author who
+# left neither) one comment's id.
+Kind = Literal["email", "sso", "comment"]
 
-def purge_addresses(days: int) -> int:
-    """Erase the client address of every comment older than `days`; returns how many."""
+
+def purge_addresses(days: int, actor: Moderator | None = None) -> int:
+    """Erase the client address of every comment older than `days`, logged; returns how many."""
     cutoff = utcnow() - timedelta(days=days)
     result = db.session.execute(db.update(Comment).where(
         Comment.created_at < cutoff, Comment.client_ip.is_not(None)).values(client_ip=None,
                                                                             client_net=None))
+    erased = result.rowcount or 0
+    db.session.add(AuditEntry(moderator_id=actor.id if actor else None, site_id=None,
+                              action="purge", detail={"days": days, "erased": erased}))
     db.session.commit()
-    return result.rowcount or 0
+    return erased
 
 
 @dataclass(frozen=True)
@@ -48,19 +56,25 @@ class Erasure:
         return sum(share.comments for share in self.sites)
 
 
-def _scope(who: str, site: Site | None, all_sites: bool) -> tuple[str, Any]:
+def _scope(who: str, site: Site | None, all_sites: bool,
+           kind: Kind | None = None) -> tuple[str, Any]:
     """The author (trimmed) and which of their comments are in reach, or Invalid.
 
     A single sign-on identity is a reader of one site only (another site's `sub` 42 is someone
     else), so it needs a site. An email address names one person everywhere, but acting on every
-    site must be asked for.
+    site must be asked for. Without a `kind`, an author with an "@" is taken for an email address.
     """
     who = who.strip()
     if not who:
         raise Invalid("Name an author by email address or single sign-on identity.", "who")
     if site is not None and all_sites:
         raise Invalid("Name one site, or every site, not both.", "site")
-    if "@" in who:
+    kind = kind or ("email" if "@" in who else "sso")
+    if kind == "comment":
+        if site is None or not (who.isascii() and who.isdigit()):
+            raise Invalid("An author without an identity is named by one comment of one site.", "who")
+        return who, db.and_(Comment.id == int(who), Comment.site_id == site.id)
+    if kind == "email":
         if site is None and not all_sites:
             raise Invalid(f"{who} may have commented on several sites: name one with --site, "
                           "or say --all-sites.", "site")
@@ -73,10 +87,18 @@ def _scope(who: str, site: Site | None, all_sites: bool) -> tuple[str, Any]:
     return who, match if site is None else db.and_(match, Comment.site_id == site.id)
 
 
-def export_author(who: str, site: Site | None = None,
-                  all_sites: bool = False) -> Iterator[dict[str, Any]]:
+def statuses(who: str, site: Site, kind: Kind | None = None) -> dict[str, int]:
+    """How many of an author's comments on `site` are in each status."""
+    _who, authored = _scope(who, site, False, kind)
+    return {status.value: count for status, count in db.session.execute(
+        db.select(Comment.status, db.func.count(Comment.id)).where(authored)
+        .group_by(Comment.status))}
+
+
+def export_author(who: str, site: Site | None = None, all_sites: bool = False,
+                  kind: Kind | None = None) -> Iterator[dict[str, Any]]:
     """Everything stored about an author's comments on `site` (or every site), for handing back."""
-    _who, authored = _scope(who, site, all_sites)
+    _who, authored = _scope(who, site, all_sites, kind)
     rows = db.session.execute(db.select(Comment, Thread).join(Thread, Thread.id == Comment.thread_id)
                               .where(authored).order_by(Comment.created_at, Comment.id))
     for comment, thread in rows:
@@ -93,16 +115,16 @@ def export_author(who: str, site: Site | None = None,
         }
 
 
-def _plan(who: str, site: Site | None, all_sites: bool,
-          delete_rows: bool) -> tuple[Erasure, list[Comment], set[int], list[OutboxItem]]:
+def _plan(who: str, site: Site | None, all_sites: bool, delete_rows: bool,
+          kind: Kind | None) -> tuple[Erasure, list[Comment], set[int], list[OutboxItem]]:
     """What an erasure would touch: the author's comments, those replied to, and queued mail."""
-    who, authored = _scope(who, site, all_sites)
+    who, authored = _scope(who, site, all_sites, kind)
     comments = list(db.session.scalars(db.select(Comment).where(authored).order_by(Comment.id)))
     replied = set(db.session.scalars(db.select(Comment.parent_id).where(
         Comment.parent_id.in_([c.id for c in comments])))) if comments else set()
     # Mail to the author: to the address named, and to the ones on their comments in reach.
     addresses = {c.author_email.lower() for c in comments if c.author_email}
-    if "@" in who:
+    if kind == "email" or (kind is None and "@" in who):
         addresses.add(who.lower())
     pending = db.select(OutboxItem).where(OutboxItem.kind == mail.KIND,
                                           OutboxItem.sent_at.is_(None))
@@ -120,26 +142,39 @@ def _plan(who: str, site: Site | None, all_sites: bool,
 
 
 def preview(who: str, site: Site | None = None, all_sites: bool = False,
-            delete_rows: bool = False) -> Erasure:
+            delete_rows: bool = False, kind: Kind | None = None) -> Erasure:
     """What `forget` with the same arguments would touch, per site; changes nothing."""
-    return _plan(who, site, all_sites, delete_rows)[0]
+    return _plan(who, site, all_sites, delete_rows, kind)[0]
 
 
 def forget(who: str, site: Site | None = None, all_sites: bool = False,
-           delete_rows: bool = False) -> Erasure:
+           delete_rows: bool = False, kind: Kind | None = None,
+           actor: Moderator | None = None) -> Erasure:
     """Erase an author's personal data on `site` (or every site); returns what it touched.
 
     Their comments become deleted placeholders, or with `delete_rows` the ones nobody replied to
     are deleted (those with replies stay as erased placeholders so the replies keep their place).
-    Queued mail to them goes too. One transaction: all of it, or nothing.
+    Queued mail to them goes too. One transaction: all of it, or nothing. The log says, per site,
+    who asked (`actor`, or none from the command line) and how much went, but not whom it was.
     """
-    erasure, comments, replied, mails = _plan(who, site, all_sites, delete_rows)
+    erasure, comments, replied, mails = _plan(who, site, all_sites, delete_rows, kind)
+    actor_id = actor.id if actor else None
+    per_site: dict[int, list[Comment]] = {site.id: []} if site is not None else {}
+    for comment in comments:
+        per_site.setdefault(comment.site_id, []).append(comment)
+    for site_id, theirs in per_site.items():
+        db.session.add(AuditEntry(
+            moderator_id=actor_id, site_id=site_id, action="reader_forget",
+            reason="author's erasure request",
+            detail={"by": kind or ("email" if "@" in erasure.who else "sso"),
+                    "comments": len(theirs), "replied": sum(c.id in replied for c in theirs),
+                    "mails": erasure.mails, "delete_rows": delete_rows}))
     deltas: dict[int, int] = {}
     for comment in comments:
         deltas[comment.thread_id] = deltas.get(comment.thread_id, 0) - (
             comment.status is CommentStatus.APPROVED)
         gone = delete_rows and comment.id not in replied
-        db.session.add(AuditEntry(moderator_id=None, site_id=comment.site_id, comment_id=None,
+        db.session.add(AuditEntry(moderator_id=actor_id, site_id=comment.site_id, comment_id=None,
                                   action="forget", status_before=comment.status.value,
                                   status_after=None if gone else CommentStatus.DELETED.value,
                                   reason="author's erasure request", detail={"comment": comment.id}))

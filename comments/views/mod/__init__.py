@@ -11,10 +11,10 @@ from ...extensions import db
 from ...models import Moderator, Site
 from ...sanitize import excerpt
 from ...services import queue
-from . import admin, auth, moderate, threads
+from . import admin, auth, moderate, readers, threads
 
 bp = Blueprint("mod", __name__, url_prefix="/mod")
-for child in (auth.bp, moderate.bp, admin.bp, threads.bp):
+for child in (auth.bp, moderate.bp, admin.bp, threads.bp, readers.bp):
     bp.register_blueprint(child)
 
 # Reachable without a session; every other /mod page needs one.
