@@ -76,7 +76,8 @@ def test_forgetting_a_reader_shows_what_will_happen_then_does_it_when_confirmed(
     assert "drop 0 emails" in page and 'name="confirm" value="yes"' in page
     with app.app_context():
         assert db.session.get(Comment, second).author_email == ADA
-    done = client.post(url, data={"csrf_token": token, "delete_rows": "on", "confirm": "yes"})
+    done = client.post(url, data={"csrf_token": token, "delete_rows": "on", "confirm": "yes",
+                                  "expect": "2:0"})
     assert done.status_code == 302
     assert "2 comments erased" in client.get(done.headers["Location"]).get_data(as_text=True)
     with app.app_context():
@@ -108,7 +109,8 @@ def test_a_single_sign_on_reader_is_named_by_their_identity_on_that_site_only(ap
     data = client.post(f"/mod/comments/{mine}/reader/export",
                        data={"csrf_token": token}).get_json()
     assert data["by"] == "sso" and sorted(c["id"] for c in data["comments"]) == [mine, also]
-    client.post(f"/mod/comments/{mine}/reader/forget", data={"csrf_token": token, "confirm": "yes"})
+    client.post(f"/mod/comments/{mine}/reader/forget",
+                data={"csrf_token": token, "confirm": "yes", "expect": "2:0"})
     with app.app_context():
         assert db.session.get(Comment, also).status is CommentStatus.DELETED
         assert db.session.get(Comment, other).sso_id == "ada@idp"
@@ -125,7 +127,8 @@ def test_an_author_without_identity_is_offered_their_one_comment(app: Flask) -> 
     assert data["author"] is None and [c["id"] for c in data["comments"]] == [lone]
     confirm = client.post(f"/mod/comments/{lone}/reader/forget", data={"csrf_token": token})
     assert "erase 1 of their comments" in confirm.get_data(as_text=True)
-    client.post(f"/mod/comments/{lone}/reader/forget", data={"csrf_token": token, "confirm": "yes"})
+    client.post(f"/mod/comments/{lone}/reader/forget",
+                data={"csrf_token": token, "confirm": "yes", "expect": "1:0"})
     with app.app_context():
         statuses = db.session.scalars(db.select(Comment.status).order_by(Comment.id)).all()
     assert statuses == [CommentStatus.DELETED, CommentStatus.PENDING]
@@ -139,7 +142,7 @@ def test_a_site_moderator_may_not_export_or_forget_or_purge(app: Flask) -> None:
     assert client.get(f"/mod/comments/{comment}/reader").status_code == 403
     for url in (f"/mod/comments/{comment}/reader/export", f"/mod/comments/{comment}/reader/forget",
                 "/mod/privacy/purge"):
-        res = client.post(url, data={"csrf_token": token, "confirm": "yes"})
+        res = client.post(url, data={"csrf_token": token, "confirm": "yes", "expect": "1:0"})
         assert res.status_code == 403 and "text/html" in res.content_type
     assert client.get("/mod/privacy").status_code == 403
     with app.app_context():
@@ -178,3 +181,25 @@ def test_the_purge_button_erases_old_addresses_and_logs_how_many(app: Flask) -> 
     [entry] = _entries(app, "purge")
     assert entry.detail == {"days": 30, "erased": 1} and entry.moderator_id is not None
     assert "purge" in client.get("/mod/log").get_data(as_text=True)
+
+
+def test_a_confirmation_that_no_longer_matches_what_would_be_erased_changes_nothing(
+        app: Flask) -> None:
+    setup_sites(app)
+    first = post_comment(app, "news", text="First", name="Ada", email=ADA)
+    client, token = login(app, "admin@example.org")
+    page = client.post(f"/mod/comments/{first}/reader/forget",
+                       data={"csrf_token": token}).get_data(as_text=True)
+    assert "erase 1 of their comments" in page and 'name="expect" value="1:0"' in page
+    later = post_comment(app, "news", article="a2", text="Written since", name="Ada", email=ADA)
+    res = client.post(f"/mod/comments/{first}/reader/forget",
+                      data={"csrf_token": token, "confirm": "yes", "expect": "1:0"})
+    assert res.status_code == 409 and "changed" in res.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Comment, first).author_email == ADA
+        assert db.session.get(Comment, later).author_email == ADA
+    assert _entries(app, "reader_forget") == [] and _entries(app, "forget") == []
+    for bad in ("", "x", "1", "1:0:0", "99999999999:0"):
+        res = client.post(f"/mod/comments/{first}/reader/forget",
+                          data={"csrf_token": token, "confirm": "yes", "expect": bad})
+        assert res.status_code == 400 and "text/html" in res.content_type

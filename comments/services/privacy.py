@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from .. import mail
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import (AuditEntry, Comment, CommentStatus, Moderator, OutboxItem, Site, Thread,
                       utcnow)
@@ -149,15 +149,18 @@ def preview(who: str, site: Site | None = None, all_sites: bool = False,
 
 def forget(who: str, site: Site | None = None, all_sites: bool = False,
            delete_rows: bool = False, kind: Kind | None = None,
-           actor: Moderator | None = None) -> Erasure:
+           actor: Moderator | None = None, expect: tuple[int, int] | None = None) -> Erasure:
     """Erase an author's personal data on `site` (or every site); returns what it touched.
 
     Their comments become deleted placeholders, or with `delete_rows` the ones nobody replied to
     are deleted (those with replies stay as erased placeholders so the replies keep their place).
     Queued mail to them goes too. One transaction: all of it, or nothing. The log says, per site,
     who asked (`actor`, or none from the command line) and how much went, but not whom it was.
+    With `expect` (the comments and queued mails someone confirmed), anything else is a Conflict.
     """
     erasure, comments, replied, mails = _plan(who, site, all_sites, delete_rows, kind)
+    if expect is not None and expect != (erasure.comments, erasure.mails):
+        raise Conflict("What would be erased has changed since you confirmed: look again.")
     actor_id = actor.id if actor else None
     per_site: dict[int, list[Comment]] = {site.id: []} if site is not None else {}
     for comment in comments:

@@ -53,7 +53,8 @@ def preview(reader: Reader, delete_rows: bool) -> privacy.Erasure:
     return privacy.preview(reader.who, reader.site, delete_rows=delete_rows, kind=reader.kind)
 
 
-def forget(actor: Moderator, reader: Reader, delete_rows: bool) -> privacy.Erasure:
-    """Forget the reader on the site, logged as the admin's doing."""
+def forget(actor: Moderator, reader: Reader, delete_rows: bool,
+           expect: tuple[int, int]) -> privacy.Erasure:
+    """Forget the reader on the site, logged as the admin's doing, if it is what they confirmed."""
     return privacy.forget(reader.who, reader.site, delete_rows=delete_rows, kind=reader.kind,
-                          actor=actor)
+                          actor=actor, expect=expect)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
+                   request, url_for)
 
 from ...services import privacy, readers
 from .admin import admin_required
@@ -13,6 +14,14 @@ bp = Blueprint("readers", __name__)
 
 def _delete_rows() -> bool:
     return request.form.get("delete_rows") == "on"
+
+
+def _expect() -> tuple[int, int]:
+    """The comments and queued mails the confirmation page showed, as "N:M"."""
+    parts = request.form.get("expect", "").split(":")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
+        abort(400, "The confirmation is incomplete: start again from the reader's page.")
+    return int(parts[0]), int(parts[1])
 
 
 @bp.get("/comments/<id:comment_id>/reader")
@@ -43,7 +52,7 @@ def reader_forget(comment_id: int) -> str | Response:
     if request.form.get("confirm") != "yes":
         return render_template("mod/reader_forget.html", reader=reader,
                                plan=readers.preview(reader, _delete_rows()))
-    done = readers.forget(g.moderator, reader, _delete_rows())
+    done = readers.forget(g.moderator, reader, _delete_rows(), _expect())
     flash(f"Forgot the reader on {reader.site.name}: {done.comments} comment"
           f"{'' if done.comments == 1 else 's'} erased, {done.mails} queued email"
           f"{'' if done.mails == 1 else 's'} dropped.")
