@@ -1,6 +1,7 @@
 """The outbox and its sender, against a real SMTP server: delivery, retries, claims, worker, CLI."""
 from __future__ import annotations
 
+import ast
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ from comments.services.sites import create_site
 from .conftest import make_app
 from .mailhelpers import SmtpServer, dispose, free_port, mail_app, parts, post
 from .mailhelpers import mailer, smtp  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _queue(app: Flask, count: int = 1) -> None:
@@ -222,3 +225,31 @@ def test_bad_mail_settings_fail_at_start(tmp_path: Path, settings: dict[str, obj
                                          message: str) -> None:
     with pytest.raises(RuntimeError, match=message):
         make_app(tmp_path, **settings)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """The absolute module names a file imports, wherever in it (relative ones resolved)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_services_and_rate_limits_never_import_the_delivery_worker_or_the_views() -> None:
+    below = sorted((ROOT / "comments" / "services").glob("*.py")) + [
+        ROOT / "comments" / "limits.py", ROOT / "comments" / "outbox.py",
+        ROOT / "comments" / "bodies.py"]
+    above = ("comments.mail", "comments.webhooks", "comments.views")
+    wrong = {f"{path.relative_to(ROOT)} imports {name}" for path in below
+             for name in _imported_modules(path)
+             if any(name == top or name.startswith(top + ".") for top in above)}
+    assert len(below) > 10 and not wrong, sorted(wrong)

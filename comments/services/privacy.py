@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from .. import mail
+from .. import outbox
 from ..errors import Invalid
 from ..extensions import db
 from ..models import AuditEntry, Comment, CommentStatus, OutboxItem, Site, Thread, utcnow
@@ -104,7 +104,7 @@ def _plan(who: str, site: Site | None, all_sites: bool,
     addresses = {c.author_email.lower() for c in comments if c.author_email}
     if "@" in who:
         addresses.add(who.lower())
-    pending = db.select(OutboxItem).where(OutboxItem.kind == mail.KIND,
+    pending = db.select(OutboxItem).where(OutboxItem.kind == outbox.MAIL,
                                           OutboxItem.sent_at.is_(None))
     if site is not None:
         pending = pending.where(OutboxItem.site_id == site.id)
