@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -60,6 +61,27 @@ def test_send_pending_delivers_text_html_and_headers(mailer: Flask, smtp: SmtpSe
     assert text.strip() == "Text 0" and html.strip() == "<p>Html 0</p>"
     [item] = _items(mailer)
     assert item.sent_at is not None and item.attempts == 1 and item.last_error is None
+
+
+def test_every_mail_is_marked_automatic_and_keeps_short_body_lines(mailer: Flask,
+                                                                   smtp: SmtpServer) -> None:
+    with mailer.app_context():
+        mail.enqueue("a@example.net", "Ünïcode", "é" * 300, "<p>" + "é" * 300 + "</p>",
+                     headers={"X-Long": "<https://comments.test/" + "x" * 200 + ">"})
+        db.session.commit()
+        assert mail.send_pending() == (1, 0)
+    [raw] = smtp.inbox.raw
+    head, body = raw.split(b"\r\n\r\n", 1)
+    fields = dict(line.split(": ", 1) for line in
+                  re.sub(r"\r\n[ \t]+", " ", head.decode("ascii")).split("\r\n"))
+    assert fields["Auto-Submitted"] == "auto-generated"
+    assert fields["Message-ID"].endswith("@comments.test>")
+    assert re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d (\+0000|GMT)", fields["Date"])
+    assert fields["X-Long"] == "<https://comments.test/" + "x" * 200 + ">"
+    assert fields["Subject"].startswith("=?utf-8?"), "non-ASCII headers are still encoded"
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76, "encoded bodies keep RFC 2045 lines"
+    assert [part.get_content().strip() for part in smtp.messages[0].iter_parts()] == [
+        "é" * 300, "<p>" + "é" * 300 + "</p>"]
 
 
 def test_header_injection_in_a_subject_is_flattened(mailer: Flask, smtp: SmtpServer) -> None:
