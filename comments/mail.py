@@ -24,6 +24,7 @@ from .models import OutboxItem, utcnow
 # BACKOFF, MAX_BACKOFF, backoff, claim and enqueue are the outbox's, offered here to callers that
 # drive delivery through this module.
 from .outbox import BACKOFF, MAIL, MAX_BACKOFF, backoff, claim, due, enqueue  # noqa: F401
+from .services import privacy
 from .services.notify import queue_digest
 
 KIND = MAIL
@@ -126,12 +127,18 @@ def _message(payload: Mapping[str, Any]) -> EmailMessage:
     return message
 
 
-def work_round() -> tuple[int, int, int]:
-    """One round of the outbox worker: queue moderators' digests, send due mail and webhook calls;
-    returns (digests, delivered, failed tries)."""
+def work_round(now: datetime | None = None) -> tuple[int, int, int]:
+    """One round of the outbox worker: purge old addresses once a day, queue moderators' digests,
+    send due mail and webhook calls; returns (digests, delivered, failed tries)."""
+    now = now or utcnow()
+    days = current_app.config["IP_RETENTION_DAYS"]
+    erased = privacy.purge_if_due(days, now)
+    if erased is not None:
+        current_app.logger.info("Daily purge: erased the address of %d comments older than %d days.",
+                                erased, days)
     digests = queue_digest() if current_app.config["MAIL_SERVER"] else 0
-    sent, failed = send_pending()
-    hooks_sent, hooks_failed = webhooks.send_pending()
+    sent, failed = send_pending(now=now)
+    hooks_sent, hooks_failed = webhooks.send_pending(now=now)
     return digests, sent + hooks_sent, failed + hooks_failed
 
 

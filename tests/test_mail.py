@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import logging
 import re
 import threading
 from datetime import timedelta
@@ -9,13 +10,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from comments import mail
 from comments.extensions import db
-from comments.models import OutboxItem, utcnow
+from comments.models import Comment, OutboxItem, utcnow
 from comments.services.sites import create_site
 
 from .conftest import make_app
+from .helpers import post as post_comment
 from .mailhelpers import SmtpServer, dispose, free_port, mail_app, parts, post
 from .mailhelpers import mailer, smtp  # noqa: F401  (fixtures)
 
@@ -275,3 +278,37 @@ def test_services_and_rate_limits_never_import_the_delivery_worker_or_the_views(
              for name in _imported_modules(path)
              if any(name == top or name.startswith(top + ".") for top in above)}
     assert len(below) > 10 and not wrong, sorted(wrong)
+
+
+def _age(app: Flask, comment_id: int, days: int) -> None:
+    with app.app_context():
+        db.session.get_one(Comment, comment_id).created_at = utcnow() - timedelta(days=days)
+        db.session.commit()
+
+
+def _addresses(app: Flask) -> dict[int, str | None]:
+    with app.app_context():
+        return dict(db.session.execute(db.select(Comment.id, Comment.client_ip)).all())
+
+
+@pytest.mark.usefixtures("site")
+def test_the_worker_purges_old_addresses_once_a_day(app: Flask, client: FlaskClient,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    old, new = (post_comment(client, text=t).get_json()["comment"]["id"] for t in ("old", "new"))
+    _age(app, old, 31)
+    start = utcnow()
+    with app.app_context(), caplog.at_level(logging.INFO):
+        assert mail.work_round(now=start) == (0, 0, 0)
+    assert _addresses(app) == {old: None, new: "127.0.0.1"}
+    assert "Daily purge: erased the address of 1 comments older than 30 days." in caplog.messages
+    later = post_comment(client, text="later").get_json()["comment"]["id"]
+    _age(app, later, 40)
+    with app.app_context():
+        mail.work_round(now=start + timedelta(hours=23, minutes=59))
+    assert _addresses(app)[later] == "127.0.0.1", "the day's purge is done"
+    with app.app_context():
+        mail.work_round(now=start + timedelta(days=1))
+    assert _addresses(app) == {old: None, new: "127.0.0.1", later: None}
+    with app.app_context():
+        rows = db.session.scalars(db.select(OutboxItem).where(OutboxItem.kind == "purge")).all()
+        assert [(row.attempts, row.sent_at) for row in rows] == [(2, None)]
