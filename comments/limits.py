@@ -10,9 +10,9 @@ from flask import Flask, Response, current_app, request, session
 from flask_limiter import RequestLimit
 from werkzeug.exceptions import TooManyRequests
 
+from .bodies import cached_json
 from .extensions import limiter
 from .security import address_key, client_ip
-from .views.payload import cached_json
 
 
 def _setting(name: str) -> str:

@@ -1,4 +1,7 @@
-"""Outgoing mail: queued in the outbox in the caller's transaction, sent over SMTP by a worker."""
+"""The delivery worker: mail from the outbox sent over SMTP, webhook calls made, digests queued.
+
+It sits above the services and calls them; services queue into `outbox` and never import this.
+"""
 from __future__ import annotations
 
 import os
@@ -6,44 +9,30 @@ import smtplib
 import ssl
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
+from email import policy
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
+from . import webhooks
 from .extensions import db
 from .models import OutboxItem, utcnow
+# BACKOFF, MAX_BACKOFF, backoff, claim and enqueue are the outbox's, offered here to callers that
+# drive delivery through this module.
+from .outbox import BACKOFF, MAIL, MAX_BACKOFF, backoff, claim, due, enqueue  # noqa: F401
+from .services import privacy
+from .services.notify import queue_digest
 
-KIND = "mail"
-# The first retry waits a minute, each next one twice as long, none longer than six hours.
-BACKOFF = timedelta(minutes=1)
-MAX_BACKOFF = timedelta(hours=6)
+KIND = MAIL
 SMTP_TIMEOUT = 30
+# Headers fold only past SMTP's 998-character line: the default folds a long List-Unsubscribe URL
+# into RFC 2047 encoded words, which Gmail and Yahoo do not read as one-click unsubscribe.
+HEADERS = policy.SMTP.clone(max_line_length=998)
 EXTENSION = "comments.mail"
-
-
-def enqueue(to: str, subject: str, text: str, html: str | None = None,
-            headers: Mapping[str, str] | None = None, site_id: int | None = None) -> OutboxItem:
-    """Add an email to the outbox without committing: it goes out only if the caller commits.
-
-    `site_id` names the site a mail is about, so forgetting an author on one site drops only it.
-    """
-    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
-    # One Message-ID for every try: a resend after a lost reply is recognisably the same mail.
-    item = OutboxItem(kind=KIND, site_id=site_id, payload={
-        "to": to, "subject": " ".join(subject.split()), "text": text, "html": html,
-        "headers": {"Message-ID": make_msgid(domain=domain), **(headers or {})},
-    })
-    db.session.add(item)
-    return item
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long to wait after the `attempts`-th failed try."""
-    return min(BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
 def send_pending(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
@@ -52,17 +41,10 @@ def send_pending(limit: int = 100, now: datetime | None = None) -> tuple[int, in
     if not cfg["MAIL_SERVER"]:
         return 0, 0
     now = now or utcnow()
-    due = db.session.execute(
-        db.select(OutboxItem.id, OutboxItem.attempts)
-        .where(OutboxItem.kind == KIND, OutboxItem.sent_at.is_(None),
-               OutboxItem.failed_at.is_(None), OutboxItem.next_attempt_at <= now)
-        .order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(limit)
-    ).all()
-    db.session.commit()
     sent = failed = 0
     smtp: smtplib.SMTP | None = None
     try:
-        for item_id, seen in due:
+        for item_id, seen in due(KIND, limit, now):
             if not claim(item_id, seen, now):
                 continue
             item = db.session.get_one(OutboxItem, item_id)
@@ -87,24 +69,6 @@ def send_pending(limit: int = 100, now: datetime | None = None) -> tuple[int, in
     finally:
         _quit(smtp)
     return sent, failed
-
-
-def claim(item_id: int, seen: int, now: datetime) -> bool:
-    """Take an email for this sender; True when it is ours to send.
-
-    The update matches for one sender only, since it changes the `attempts` it checks. The next
-    try is booked before sending, so a sender that dies mid-send only delays the email.
-    """
-    attempts = seen + 1
-    result = db.session.execute(
-        db.update(OutboxItem)
-        .where(OutboxItem.id == item_id, OutboxItem.attempts == seen,
-               OutboxItem.sent_at.is_(None), OutboxItem.failed_at.is_(None))
-        .values(attempts=attempts, next_attempt_at=now + backoff(attempts))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
 
 
 def _failed(item: OutboxItem, error: Exception, now: datetime) -> None:
@@ -146,29 +110,35 @@ def _quit(smtp: smtplib.SMTP | None) -> None:
 
 
 def _message(payload: Mapping[str, Any]) -> EmailMessage:
+    """The email to send: bodies encoded as usual, headers written under HEADERS."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
     message["Date"] = formatdate(usegmt=True)
+    message["Auto-Submitted"] = "auto-generated"
     for name, value in payload.get("headers", {}).items():
         message[name] = value
     message.set_content(payload["text"])
     if payload.get("html"):
         message.add_alternative(payload["html"], subtype="html")
+    # Set after the bodies, whose quoted-printable lines must stay short: only folding changes.
+    message.policy = HEADERS
     return message
 
 
-def work_round() -> tuple[int, int, int]:
-    """One round of the outbox worker: queue moderators' digests, send due mail and webhook calls;
-    returns (digests, delivered, failed tries)."""
-    # Services (and webhooks, built on them) build on this module: imported when a round runs.
-    from . import webhooks
-    from .services.notify import queue_digest
-
+def work_round(now: datetime | None = None) -> tuple[int, int, int]:
+    """One round of the outbox worker: purge old addresses once a day, queue moderators' digests,
+    send due mail and webhook calls; returns (digests, delivered, failed tries)."""
+    now = now or utcnow()
+    days = current_app.config["IP_RETENTION_DAYS"]
+    erased = privacy.purge_if_due(days, now)
+    if erased is not None:
+        current_app.logger.info("Daily purge: erased the address of %d comments older than %d days.",
+                                erased, days)
     digests = queue_digest() if current_app.config["MAIL_SERVER"] else 0
-    sent, failed = send_pending()
-    hooks_sent, hooks_failed = webhooks.send_pending()
+    sent, failed = send_pending(now=now)
+    hooks_sent, hooks_failed = webhooks.send_pending(now=now)
     return digests, sent + hooks_sent, failed + hooks_failed
 
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from .extensions import db
-from .mail import claim
 from .models import OutboxItem, Webhook, utcnow
+from .outbox import claim, due
 from .services.webhooks import KIND, RefusedAddress, checked_addresses
 
 TIMEOUT = 10
@@ -86,14 +86,8 @@ def post(url: str, addresses: Sequence[str], body: bytes,
 def send_pending(limit: int = 100, now: datetime | None = None) -> tuple[int, int]:
     """Deliver up to `limit` due webhook calls; returns (delivered, failed tries)."""
     now = now or utcnow()
-    due = db.session.execute(
-        db.select(OutboxItem.id, OutboxItem.attempts)
-        .where(OutboxItem.kind == KIND, OutboxItem.sent_at.is_(None),
-               OutboxItem.failed_at.is_(None), OutboxItem.next_attempt_at <= now)
-        .order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(limit)).all()
-    db.session.commit()
     sent = failed = 0
-    for item_id, seen in due:
+    for item_id, seen in due(KIND, limit, now):
         if not claim(item_id, seen, now):
             continue
         item = db.session.get_one(OutboxItem, item_id)

@@ -34,12 +34,15 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        # Each message as the server received it, before any parsing decodes a header.
+        self.raw: list[bytes] = []
         self.arrived = threading.Condition()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.original_content or envelope.content,
-                                     policy=policy.default)
+        raw = envelope.original_content or envelope.content
+        message = message_from_bytes(raw, policy=policy.default)
         with self.arrived:
+            self.raw.append(raw)
             self.messages.append(message)  # type: ignore[arg-type]
             self.arrived.notify_all()
         return "250 Message accepted for delivery"

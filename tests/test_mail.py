@@ -1,21 +1,28 @@
 """The outbox and its sender, against a real SMTP server: delivery, retries, claims, worker, CLI."""
 from __future__ import annotations
 
+import ast
+import logging
+import re
 import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from comments import mail
 from comments.extensions import db
-from comments.models import OutboxItem, utcnow
+from comments.models import Comment, OutboxItem, utcnow
 from comments.services.sites import create_site
 
 from .conftest import make_app
+from .helpers import post as post_comment
 from .mailhelpers import SmtpServer, dispose, free_port, mail_app, parts, post
 from .mailhelpers import mailer, smtp  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _queue(app: Flask, count: int = 1) -> None:
@@ -57,6 +64,27 @@ def test_send_pending_delivers_text_html_and_headers(mailer: Flask, smtp: SmtpSe
     assert text.strip() == "Text 0" and html.strip() == "<p>Html 0</p>"
     [item] = _items(mailer)
     assert item.sent_at is not None and item.attempts == 1 and item.last_error is None
+
+
+def test_every_mail_is_marked_automatic_and_keeps_short_body_lines(mailer: Flask,
+                                                                   smtp: SmtpServer) -> None:
+    with mailer.app_context():
+        mail.enqueue("a@example.net", "Ünïcode", "é" * 300, "<p>" + "é" * 300 + "</p>",
+                     headers={"X-Long": "<https://comments.test/" + "x" * 200 + ">"})
+        db.session.commit()
+        assert mail.send_pending() == (1, 0)
+    [raw] = smtp.inbox.raw
+    head, body = raw.split(b"\r\n\r\n", 1)
+    fields = dict(line.split(": ", 1) for line in
+                  re.sub(r"\r\n[ \t]+", " ", head.decode("ascii")).split("\r\n"))
+    assert fields["Auto-Submitted"] == "auto-generated"
+    assert fields["Message-ID"].endswith("@comments.test>")
+    assert re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d (\+0000|GMT)", fields["Date"])
+    assert fields["X-Long"] == "<https://comments.test/" + "x" * 200 + ">"
+    assert fields["Subject"].startswith("=?utf-8?"), "non-ASCII headers are still encoded"
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76, "encoded bodies keep RFC 2045 lines"
+    assert [part.get_content().strip() for part in smtp.messages[0].iter_parts()] == [
+        "é" * 300, "<p>" + "é" * 300 + "</p>"]
 
 
 def test_header_injection_in_a_subject_is_flattened(mailer: Flask, smtp: SmtpServer) -> None:
@@ -222,3 +250,65 @@ def test_bad_mail_settings_fail_at_start(tmp_path: Path, settings: dict[str, obj
                                          message: str) -> None:
     with pytest.raises(RuntimeError, match=message):
         make_app(tmp_path, **settings)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """The absolute module names a file imports, wherever in it (relative ones resolved)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_services_and_rate_limits_never_import_the_delivery_worker_or_the_views() -> None:
+    below = sorted((ROOT / "comments" / "services").glob("*.py")) + [
+        ROOT / "comments" / "limits.py", ROOT / "comments" / "outbox.py",
+        ROOT / "comments" / "bodies.py"]
+    above = ("comments.mail", "comments.webhooks", "comments.views")
+    wrong = {f"{path.relative_to(ROOT)} imports {name}" for path in below
+             for name in _imported_modules(path)
+             if any(name == top or name.startswith(top + ".") for top in above)}
+    assert len(below) > 10 and not wrong, sorted(wrong)
+
+
+def _age(app: Flask, comment_id: int, days: int) -> None:
+    with app.app_context():
+        db.session.get_one(Comment, comment_id).created_at = utcnow() - timedelta(days=days)
+        db.session.commit()
+
+
+def _addresses(app: Flask) -> dict[int, str | None]:
+    with app.app_context():
+        return dict(db.session.execute(db.select(Comment.id, Comment.client_ip)).all())
+
+
+@pytest.mark.usefixtures("site")
+def test_the_worker_purges_old_addresses_once_a_day(app: Flask, client: FlaskClient,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    old, new = (post_comment(client, text=t).get_json()["comment"]["id"] for t in ("old", "new"))
+    _age(app, old, 31)
+    start = utcnow()
+    with app.app_context(), caplog.at_level(logging.INFO):
+        assert mail.work_round(now=start) == (0, 0, 0)
+    assert _addresses(app) == {old: None, new: "127.0.0.1"}
+    assert "Daily purge: erased the address of 1 comments older than 30 days." in caplog.messages
+    later = post_comment(client, text="later").get_json()["comment"]["id"]
+    _age(app, later, 40)
+    with app.app_context():
+        mail.work_round(now=start + timedelta(hours=23, minutes=59))
+    assert _addresses(app)[later] == "127.0.0.1", "the day's purge is done"
+    with app.app_context():
+        mail.work_round(now=start + timedelta(days=1))
+    assert _addresses(app) == {old: None, new: "127.0.0.1", later: None}
+    with app.app_context():
+        rows = db.session.scalars(db.select(OutboxItem).where(OutboxItem.kind == "purge")).all()
+        assert [(row.attempts, row.sent_at) for row in rows] == [(2, None)]

@@ -161,6 +161,30 @@ def test_one_click_unsubscribe_needs_no_csrf_and_stops_the_emails(news: Flask,
     assert _send(news) == (0, 0)
 
 
+def test_a_reply_email_carries_one_click_unsubscribe_headers_unencoded(news: Flask,
+                                                                       smtp: SmtpServer) -> None:
+    parent = _parent(news)
+    post(news, "Reply", email="rita@example.net", parent_id=parent)
+    _send(news)
+    [raw] = smtp.inbox.raw
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    # Folded onto one line: the providers read the header as sent, not as a mail client decodes it.
+    unfolded = re.sub(r"\r\n[ \t]+", " ", head)
+    fields = dict(line.split(": ", 1) for line in unfolded.split("\r\n"))
+    assert "=?" not in fields["List-Unsubscribe"], fields["List-Unsubscribe"]
+    assert re.fullmatch(f"<{UNSUBSCRIBE.pattern}>", fields["List-Unsubscribe"])
+    assert fields["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert fields["Auto-Submitted"] == "auto-generated"
+    assert re.fullmatch(r"<[^<>@\s]+@comments\.test>", fields["Message-ID"])
+    assert re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d (\+0000|GMT)", fields["Date"])
+    # What a provider does on "unsubscribe": POST the RFC 8058 body, with no cookie and no token.
+    res = news.test_client().post(_header_path(fields["List-Unsubscribe"]),
+                                  data=b"List-Unsubscribe=One-Click",
+                                  content_type="application/x-www-form-urlencoded")
+    assert res.status_code == 200 and "You are unsubscribed" in res.get_data(as_text=True)
+    assert _notify_flags(news) == {parent: False}
+
+
 def test_a_tampered_unsubscribe_link_is_refused(news: Flask, smtp: SmtpServer) -> None:
     parent = _parent(news)
     post(news, "Reply", email="rita@example.net", parent_id=parent)

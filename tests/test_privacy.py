@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from comments.extensions import db
 from comments import mail
 from comments.models import AuditEntry, Comment, OutboxItem, Site, utcnow
+from comments.services import privacy
 from comments.services.sites import create_site
 
 from .helpers import comment_payload, post, read
@@ -181,3 +183,24 @@ def test_forget_lists_what_it_would_touch_before_asking(
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Comment.id)).where(
             Comment.author_email == "ada@example.org")) == 3
+
+
+def test_of_several_workers_one_purges_a_day(app: Flask) -> None:
+    start = utcnow()
+    with app.app_context():
+        assert privacy.purge_if_due(30, start) == 0
+    barrier = threading.Barrier(3)
+    results: list[int | None] = []
+
+    def worker() -> None:
+        # Each thread has its own session and connection: a worker of its own on the database.
+        with app.app_context():
+            barrier.wait(10)
+            results.append(privacy.purge_if_due(30, start + timedelta(days=1)))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results, key=lambda r: r is None) == [0, None, None]

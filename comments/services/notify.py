@@ -11,7 +11,7 @@ from flask import current_app, render_template
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
-from .. import mail
+from .. import outbox
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread
 
@@ -84,7 +84,7 @@ def reply_published(comment: Comment) -> bool:
     context = {"site_name": site.name, "title": thread.title or thread.article_key,
                "author": comment.author_name, "text": text, "paragraphs": text.split("\n\n"),
                "link": comment_url(thread, site, comment.id), "unsubscribe": unsubscribe}
-    mail.enqueue(parent.author_email, f"New reply to your comment on {site.name}",
+    outbox.enqueue(parent.author_email, f"New reply to your comment on {site.name}",
                  render_template("mail/reply.txt", **context),
                  render_template("mail/reply.html", **context),
                  headers={"List-Unsubscribe": f"<{unsubscribe}>",
@@ -137,7 +137,7 @@ def _digest(moderator: Moderator) -> bool:
                "account": external_url("mod.admin.account"),
                "hours": current_app.config["MAIL_LINK_MAX_AGE_HOURS"]}
     noun = "comment waits" if total == 1 else "comments wait"
-    mail.enqueue(moderator.email, f"{total} {noun} for moderation",
+    outbox.enqueue(moderator.email, f"{total} {noun} for moderation",
                  render_template("mail/digest.txt", **context),
                  render_template("mail/digest.html", **context))
     return True

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from .. import mail
+from .. import outbox
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import (AuditEntry, Comment, CommentStatus, Moderator, OutboxItem, Site, Thread,
@@ -17,10 +17,14 @@ from .moderation import bump_threads
 # left neither) one comment's id.
 Kind = Literal["email", "sso", "comment"]
 
+# The outbox row that books the next daily purge (one row, never sent: claiming it books the next).
+PURGE = "purge"
+PURGE_EVERY = timedelta(days=1)
 
-def purge_addresses(days: int, actor: Moderator | None = None) -> int:
+
+def purge_addresses(days: int, now: datetime | None = None, actor: Moderator | None = None) -> int:
     """Erase the client address of every comment older than `days`, logged; returns how many."""
-    cutoff = utcnow() - timedelta(days=days)
+    cutoff = (now or utcnow()) - timedelta(days=days)
     result = db.session.execute(db.update(Comment).where(
         Comment.created_at < cutoff, Comment.client_ip.is_not(None)).values(client_ip=None,
                                                                             client_net=None))
@@ -29,6 +33,38 @@ def purge_addresses(days: int, actor: Moderator | None = None) -> int:
                               action="purge", detail={"days": days, "erased": erased}))
     db.session.commit()
     return erased
+
+
+def purge_if_due(days: int, now: datetime | None = None) -> int | None:
+    """Run `purge_addresses` if no worker has in the last day; how many it erased, or None.
+
+    The purge row in the outbox holds the next run. Claiming it books the one after, in one atomic
+    update, so of several workers one a day purges. Two first-ever rounds may each add a row; the
+    newer is deleted and the purge, idempotent, runs at most twice that once.
+    """
+    now = now or utcnow()
+    rows = _purge_rows()
+    if not rows:
+        db.session.add(OutboxItem(kind=PURGE, payload={}, next_attempt_at=now))
+        db.session.commit()
+        rows = _purge_rows()
+    if len(rows) > 1:
+        db.session.execute(db.delete(OutboxItem).where(OutboxItem.id.in_([r.id for r in rows[1:]])))
+        db.session.commit()
+    first = rows[0]
+    if first.next_attempt_at > now or not outbox.claim(first.id, first.attempts, now,
+                                                       retry_at=now + PURGE_EVERY):
+        return None
+    return purge_addresses(days, now)
+
+
+def _purge_rows() -> list[Any]:
+    """The purge rows, oldest first: (id, attempts, next_attempt_at)."""
+    rows = list(db.session.execute(
+        db.select(OutboxItem.id, OutboxItem.attempts, OutboxItem.next_attempt_at)
+        .where(OutboxItem.kind == PURGE).order_by(OutboxItem.id)))
+    db.session.commit()
+    return rows
 
 
 @dataclass(frozen=True)
@@ -126,7 +162,7 @@ def _plan(who: str, site: Site | None, all_sites: bool, delete_rows: bool,
     addresses = {c.author_email.lower() for c in comments if c.author_email}
     if kind == "email" or (kind is None and "@" in who):
         addresses.add(who.lower())
-    pending = db.select(OutboxItem).where(OutboxItem.kind == mail.KIND,
+    pending = db.select(OutboxItem).where(OutboxItem.kind == outbox.MAIL,
                                           OutboxItem.sent_at.is_(None))
     if site is not None:
         pending = pending.where(OutboxItem.site_id == site.id)
