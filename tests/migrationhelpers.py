@@ -87,15 +87,23 @@ ROWS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def fill(conn: Connection) -> None:
-    """Insert ROWS, less the tables and columns the database does not have yet (it may be at an
-    earlier revision), with PostgreSQL's id sequences moved past them."""
+def schema_columns(conn: Connection) -> dict[str, set[str]]:
+    """The columns of each table the database has now."""
     inspector = inspect(conn)
-    tables = set(inspector.get_table_names())
+    return {table: {col["name"] for col in inspector.get_columns(table)}
+            for table in inspector.get_table_names()}
+
+
+def fill(conn: Connection, written: dict[str, set[str]] | None = None) -> None:
+    """Insert ROWS, less the tables and columns the database does not have yet (it may be at an
+    earlier revision), with PostgreSQL's id sequences moved past them. With `written`, only those
+    tables and columns are named, as code written for that schema would name them."""
+    present = schema_columns(conn)
     for table, rows in ROWS.items():
-        if table not in tables:
+        known = present.get(table, set()) & (written or present).get(table, set())
+        if not known:
             continue
-        columns = [c for c in rows[0] if c in {col["name"] for col in inspector.get_columns(table)}]
+        columns = [c for c in rows[0] if c in known]
         conn.execute(text(f"INSERT INTO {table} ({', '.join(columns)}) "
                           f"VALUES ({', '.join(':' + c for c in columns)})"),
                      [{c: row[c] for c in columns} for row in rows])

@@ -49,7 +49,7 @@ class Moderator(db.Model):
     notified_up_to: Mapped[int] = mapped_column(default=0)
     # Every session carries the generation it began in; logging out, a new password, a role change
     # or deactivation raises it, which ends all of the account's sessions at once.
-    session_generation: Mapped[int] = mapped_column(default=0)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     sites: Mapped[list[Site]] = relationship(secondary=moderator_sites, lazy="selectin",
                                              order_by=Site.slug)

@@ -24,8 +24,9 @@ class Report(db.Model):
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     # SHA-256 of the reader key, or of the address for readers without one.
     reporter_hash: Mapped[str] = mapped_column(String(64))
-    # SHA-256 of the address it came from (its key: an IPv6 address by its /64).
-    address_hash: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the address it came from (its key: an IPv6 address by its /64); always set since
+    # 0.2.0, nullable for that release only, while 0.1.0 may still write (see migration 0012).
+    address_hash: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When a moderator kept the comment: the report stays on record but no longer counts.
@@ -44,7 +45,8 @@ class Vote(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     voter_hash: Mapped[str] = mapped_column(String(64))
-    # SHA-256 of the address it came from (its key: an IPv6 address by its /64).
-    address_hash: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the address it came from (its key: an IPv6 address by its /64); always set since
+    # 0.2.0, nullable for that release only, while 0.1.0 may still write (see migration 0012).
+    address_hash: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -65,14 +65,11 @@ def upgrade():
         # SQLite rebuilds votes and reports, reflecting the comments table their keys point to;
         # its expression index (lower(author_email)) is beyond reflection, and not needed here.
         warnings.filterwarnings('ignore', 'Skipped unsupported reflection', sa.exc.SAWarning)
+        # address_hash stays nullable for this release, so the previous release, still serving
+        # while this one is deployed, can go on writing votes and reports (it leaves it empty).
         with op.batch_alter_table('votes', schema=None) as batch_op:
-            batch_op.alter_column('address_hash', existing_type=sa.String(length=64),
-                                  nullable=False)
             batch_op.create_unique_constraint('uq_votes_comment_id_address_hash',
                                               ['comment_id', 'address_hash'])
-        with op.batch_alter_table('reports', schema=None) as batch_op:
-            batch_op.alter_column('address_hash', existing_type=sa.String(length=64),
-                                  nullable=False)
     op.create_index('ix_comments_site_id_client_net', 'comments', ['site_id', 'client_net'],
                     unique=False)
 

@@ -22,11 +22,10 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('moderators', schema=None) as batch_op:
+        # The server default stays: the previous release, serving while this one is deployed,
+        # creates accounts without naming the column.
         batch_op.add_column(sa.Column('session_generation', sa.Integer(), nullable=False,
                                       server_default='0'))
-    # The default only filled existing rows; the application sets it from now on.
-    with op.batch_alter_table('moderators', schema=None) as batch_op:
-        batch_op.alter_column('session_generation', existing_type=sa.Integer(), server_default=None)
 
 
 def downgrade():
