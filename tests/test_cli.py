@@ -119,3 +119,42 @@ def test_set_password_prompts_hidden_twice_and_ends_the_accounts_sessions(
     with app.app_context():
         assert authenticate("newsmod@example.org", PASSWORD) is None
         assert authenticate("newsmod@example.org", new) is not None
+
+
+def test_set_site_adds_and_removes_origins_keeping_the_others(app: Flask,
+                                                               runner: FlaskCliRunner) -> None:
+    from comments.models import AuditEntry
+
+    runner.invoke(args=["comments", "create-site", "daily", "--name", "D",
+                        "--origin", "https://d.example", "--origin", "https://www.d.example"])
+    added = runner.invoke(args=["comments", "set-site", "daily", "--add-origin", "http://localhost:5071",
+                                "--add-origin", "https://D.example:443"])
+    assert added.exit_code == 0, added.output
+    assert "https://d.example, https://www.d.example, http://localhost:5071" in added.output
+    removed = runner.invoke(args=["comments", "set-site", "daily", "--remove-origin", "https://www.d.example"])
+    assert removed.exit_code == 0, removed.output
+    assert "origins https://d.example, http://localhost:5071." in removed.output
+    with app.app_context():
+        assert db.session.scalar(db.select(Site.origins)) == ["https://d.example", "http://localhost:5071"]
+        entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry.action == "site_update"
+        assert entry.detail == {"origins": [
+            ["https://d.example", "https://www.d.example", "http://localhost:5071"],
+            ["https://d.example", "http://localhost:5071"]]}
+
+
+def test_set_site_refuses_bad_origin_edits_and_changes_nothing(app: Flask,
+                                                               runner: FlaskCliRunner) -> None:
+    runner.invoke(args=["comments", "create-site", "daily", "--name", "D", "--origin", "https://d.example"])
+    cases = [
+        (["--add-origin", "javascript:alert(1)"], "not an http(s) origin"),
+        (["--add-origin", "https://new.example", "--remove-origin", "https://gone.example"],
+         "https://gone.example is not an origin of site 'daily'"),
+        (["--origin", "https://x.example", "--add-origin", "https://y.example"], "--origin"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(args=["comments", "set-site", "daily", "--name", "Renamed", *extra])
+        assert result.exit_code != 0 and message in result.output, result.output
+    with app.app_context():
+        site = db.session.scalar(db.select(Site))
+        assert site.origins == ["https://d.example"] and site.name == "D"
