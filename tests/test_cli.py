@@ -1,8 +1,15 @@
 """The operator commands, through Flask's CLI runner."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import create_engine, text
 
 from comments.extensions import db
 from comments.models import Moderation, Site
@@ -158,3 +165,25 @@ def test_set_site_refuses_bad_origin_edits_and_changes_nothing(app: Flask,
     with app.app_context():
         site = db.session.scalar(db.select(Site))
         assert site.origins == ["https://d.example"] and site.name == "D"
+
+
+def test_make_run_on_another_port_lets_the_demo_site_accept_it(tmp_path: Path) -> None:
+    """`make run PORT=…` after a first `make run`: the demo site gains the new port's origins."""
+    root = Path(__file__).resolve().parent.parent
+    venv = Path(sys.executable).parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    for port in ("5000", "5071"):
+        # -o: the virtualenv is taken as installed (the test runs in it), never reinstalled here.
+        done = subprocess.run(["make", "-s", "-C", str(root), f"VENV={venv}", f"PORT={port}",
+                               "-o", f"{venv}/.installed", "demo-site"],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            origins = json.loads(conn.scalar(text("SELECT origins FROM sites WHERE slug = 'demo'")))
+    finally:
+        engine.dispose()
+    assert origins == ["http://127.0.0.1:5000", "http://localhost:5000",
+                       "http://127.0.0.1:5071", "http://localhost:5071"]
