@@ -43,9 +43,12 @@ nginx:
 migrate: install
 	$(FLASK) db upgrade
 
+# The demo site accepts the pages of every port `make run` has served on (the others are kept).
+DEMO_ORIGINS := http://127.0.0.1:$(PORT) http://localhost:$(PORT)
 demo-site: migrate
 	$(FLASK) comments create-site demo --name "Demo Gazette" --if-absent \
-	  --origin http://127.0.0.1:$(PORT) --origin http://localhost:$(PORT)
+	  $(addprefix --origin ,$(DEMO_ORIGINS))
+	$(FLASK) comments set-site demo $(addprefix --add-origin ,$(DEMO_ORIGINS))
 
 # The widget's tools from the npm registry, pinned, kept out of the repository in .cache/node:
 # esbuild bundles and minifies the widget; the browser tests run axe-core in Chromium.
@@ -76,6 +79,8 @@ widget: $(WIDGET_DIST)/widget.js
 
 # The demo is served over plain HTTP on loopback, so its session cookie cannot be Secure.
 run: demo-site widget
+	@echo "Moderation at http://$(HOST):$(PORT)/mod/queue; the first admin account (once):"
+	@echo "  $(FLASK) comments create-moderator EMAIL --role admin"
 	COMMENTS_SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test browser nginx widget axe

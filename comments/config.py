@@ -92,8 +92,6 @@ class Defaults:
     # asking again; 0 makes it revalidate every time (cheap: the ETag answers 304). Browsers always
     # revalidate, so a reader who just posted never sees an older page.
     SHARED_CACHE_SECONDS = 0
-    # JSON responses are compact: they are read by the widget, not by people.
-    JSON_SORT_KEYS = False
     # The service's address as readers reach it (e.g. https://comments.example), the base of every
     # link in mail; required with MAIL_SERVER, since the mail worker has no request to read it from.
     PUBLIC_URL: str | None = None

@@ -3,7 +3,9 @@
 Each app gets a registry of its own in `init_app`, never prometheus_client's global REGISTRY:
 importing this module creates nothing, and the many apps a test run builds never register a
 name twice. Under gunicorn with several workers, `PROMETHEUS_MULTIPROC_DIR` makes
-prometheus_client keep each worker's values in files there, and a scrape sums them all.
+prometheus_client keep each worker's values in files there, and a scrape sums them all. Any other
+process (`flask db upgrade`, every CLI command, `flask run`) neither needs nor writes that
+directory: with the variable set, it counts no requests at all.
 """
 from __future__ import annotations
 
@@ -133,11 +135,18 @@ def _observe(response: Response) -> Response:
     return response
 
 
+def _under_gunicorn() -> bool:
+    """Whether this process is gunicorn's (its arbiter sets SERVER_SOFTWARE before forking)."""
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/")
+
+
 def init_app(app: Flask) -> None:
     """Make this app's metrics and observe every request (bound early, so refusals count too)."""
     registry = CollectorRegistry()
-    # prometheus_client itself switches to files on this variable, so the scrape must follow it.
-    multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+    # prometheus_client itself switches to files on this variable, at import and in every process,
+    # so the scrape must follow it; outside gunicorn no value is ever made, so no file is written.
+    files = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    multiproc_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] if files and _under_gunicorn() else None
     metrics = Metrics(
         registry=registry,
         requests=Counter("comments_http_requests", "HTTP requests answered.",
@@ -150,13 +159,16 @@ def init_app(app: Flask) -> None:
         allow=_networks(app.config["METRICS_ALLOW"]),
         multiproc_dir=multiproc_dir,
     )
-    for outcome in OUTCOMES:
-        metrics.posted.labels(outcome)
     if multiproc_dir is None:
         # Per-process figures mean nothing summed over workers, so only a single process has them.
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         registry.register(QueueCollector())
     app.extensions[EXTENSION] = metrics
+    if files and multiproc_dir is None:
+        # A CLI command or `flask run`: prometheus_client would put every value in that directory.
+        return
+    for outcome in OUTCOMES:
+        metrics.posted.labels(outcome)
     app.before_request(_start)
     app.after_request(_observe)

@@ -1,8 +1,15 @@
 """The operator commands, through Flask's CLI runner."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import create_engine, text
 
 from comments.extensions import db
 from comments.models import Moderation, Site
@@ -119,3 +126,64 @@ def test_set_password_prompts_hidden_twice_and_ends_the_accounts_sessions(
     with app.app_context():
         assert authenticate("newsmod@example.org", PASSWORD) is None
         assert authenticate("newsmod@example.org", new) is not None
+
+
+def test_set_site_adds_and_removes_origins_keeping_the_others(app: Flask,
+                                                               runner: FlaskCliRunner) -> None:
+    from comments.models import AuditEntry
+
+    runner.invoke(args=["comments", "create-site", "daily", "--name", "D",
+                        "--origin", "https://d.example", "--origin", "https://www.d.example"])
+    added = runner.invoke(args=["comments", "set-site", "daily", "--add-origin", "http://localhost:5071",
+                                "--add-origin", "https://D.example:443"])
+    assert added.exit_code == 0, added.output
+    assert "https://d.example, https://www.d.example, http://localhost:5071" in added.output
+    removed = runner.invoke(args=["comments", "set-site", "daily", "--remove-origin", "https://www.d.example"])
+    assert removed.exit_code == 0, removed.output
+    assert "origins https://d.example, http://localhost:5071." in removed.output
+    with app.app_context():
+        assert db.session.scalar(db.select(Site.origins)) == ["https://d.example", "http://localhost:5071"]
+        entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert entry.action == "site_update"
+        assert entry.detail == {"origins": [
+            ["https://d.example", "https://www.d.example", "http://localhost:5071"],
+            ["https://d.example", "http://localhost:5071"]]}
+
+
+def test_set_site_refuses_bad_origin_edits_and_changes_nothing(app: Flask,
+                                                               runner: FlaskCliRunner) -> None:
+    runner.invoke(args=["comments", "create-site", "daily", "--name", "D", "--origin", "https://d.example"])
+    cases = [
+        (["--add-origin", "javascript:alert(1)"], "not an http(s) origin"),
+        (["--add-origin", "https://new.example", "--remove-origin", "https://gone.example"],
+         "https://gone.example is not an origin of site 'daily'"),
+        (["--origin", "https://x.example", "--add-origin", "https://y.example"], "--origin"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(args=["comments", "set-site", "daily", "--name", "Renamed", *extra])
+        assert result.exit_code != 0 and message in result.output, result.output
+    with app.app_context():
+        site = db.session.scalar(db.select(Site))
+        assert site.origins == ["https://d.example"] and site.name == "D"
+
+
+def test_make_run_on_another_port_lets_the_demo_site_accept_it(tmp_path: Path) -> None:
+    """`make run PORT=…` after a first `make run`: the demo site gains the new port's origins."""
+    root = Path(__file__).resolve().parent.parent
+    venv = Path(sys.executable).parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    for port in ("5000", "5071"):
+        # -o: the virtualenv is taken as installed (the test runs in it), never reinstalled here.
+        done = subprocess.run(["make", "-s", "-C", str(root), f"VENV={venv}", f"PORT={port}",
+                               "-o", f"{venv}/.installed", "demo-site"],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            origins = json.loads(conn.scalar(text("SELECT origins FROM sites WHERE slug = 'demo'")))
+    finally:
+        engine.dispose()
+    assert origins == ["http://127.0.0.1:5000", "http://localhost:5000",
+                       "http://127.0.0.1:5071", "http://localhost:5071"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from comments import create_app
+from comments.config import Defaults
 
 # The checkout these tests run from.
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,3 +112,37 @@ def test_gunicorns_settings_import_nothing_of_the_service() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     assert loaded == "[]"
+
+
+# Settings the README's table names without the COMMENTS_ prefix, and the Defaults key they set.
+UNPREFIXED = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "REDIS_URL": "REDIS_URL"}
+SETTING_NAME = re.compile(r"`((?:COMMENTS)?_[A-Z0-9_]+|DATABASE_URL|REDIS_URL)`")
+
+
+def _documented_settings() -> set[str]:
+    """The Defaults keys named in the first column of the README's settings table (Operating).
+
+    A cell may group names: `COMMENTS_MAIL_USE_TLS` / `COMMENTS_MAIL_USE_SSL`, or
+    `COMMENTS_RATELIMIT_POST`, `_POST_EMAIL`, where `_POST_EMAIL` replaces the first name's last part.
+    """
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("\n## Operating\n"):]
+    table = section[section.index("\n| setting |"):]
+    rows = table[:table.index("\n\n")].splitlines()[3:]
+    keys: set[str] = set()
+    for row in rows:
+        first = row.split("|")[1]
+        names = SETTING_NAME.findall(first)
+        assert names and not names[0].startswith("_"), row
+        for name in names:
+            if name.startswith("_"):
+                name = names[0].rsplit("_", 1)[0] + name
+            keys.add(UNPREFIXED.get(name) or name.removeprefix("COMMENTS_"))
+    return keys
+
+
+def test_the_readme_lists_every_setting_and_only_real_ones() -> None:
+    defaults = {key for key in vars(Defaults) if key.isupper()}
+    documented = _documented_settings()
+    assert sorted(defaults - documented) == [], "settings missing from the README's table"
+    assert sorted(documented - defaults) == [], "the README's table names settings that do not exist"

@@ -1,6 +1,7 @@
 """The queue and the all-comments page: what they show, the actions, CSRF and the audit log."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -228,6 +229,21 @@ def _plan(statement: str, parameters: Any) -> str:
     return "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
 
 
+def _reads_through_an_index(plan: str) -> bool:
+    """Whether a plan reads comments only through an index, never by scanning the table.
+
+    On SQLite any index will do: its planner ties the partial index with any (site_id, ...) one
+    when one site holds every comment, and settles the tie by the order the indexes were created
+    in. PostgreSQL weighs the partial index's size, so there the plan must name it.
+    """
+    if db.session.connection().dialect.name == "postgresql":
+        return "ix_comments_waiting" in plan
+    reads = [line for line in plan.splitlines() if re.match(r"(SCAN|SEARCH) comments\b", line)]
+    return bool(reads) and all(re.match(r"SEARCH comments USING (COVERING )?INDEX |"
+                                        r"SCAN comments USING (COVERING )?INDEX ix_comments_waiting",
+                                        line) for line in reads)
+
+
 def test_the_queue_and_authors_histories_read_their_indexes(app: Flask) -> None:
     setup_sites(app)
     with app.app_context():
@@ -258,7 +274,7 @@ def test_the_queue_and_authors_histories_read_their_indexes(app: Flask) -> None:
         by_email = [s for s in sent if "lower(comments.author_email)" in s[0]]
         assert len(waiting) == 5 and len(by_email) == 1
         for statement, parameters in waiting:
-            assert "ix_comments_waiting" in _plan(statement, parameters), statement
+            assert _reads_through_an_index(_plan(statement, parameters)), statement
             # Inline, so that the generic plan of a prepared statement can use the index too.
             assert "'pending'" in statement and "'approved'" in statement
         assert "ix_comments_site_id_lower_author_email" in _plan(*by_email[0])

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -375,3 +378,22 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced(
     monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0.0)
     for _ in range(3):
         assert read().status_code == 200
+
+
+@pytest.mark.parametrize("exists", [False, True], ids=["missing", "empty"])
+def test_cli_commands_neither_need_nor_write_the_metrics_directory(tmp_path: Path,
+                                                                   exists: bool) -> None:
+    """PROMETHEUS_MULTIPROC_DIR exported for gunicorn must not break or litter `flask db upgrade`."""
+    metrics_dir = tmp_path / "prometheus"
+    if exists:
+        metrics_dir.mkdir()
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+    for command in (["db", "upgrade"], ["comments", "settings"]):
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *command], cwd=root,
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert metrics_dir.exists() == exists
+    if exists:
+        assert list(metrics_dir.iterdir()) == []

@@ -48,28 +48,39 @@ def create_site(slug: str, name: str, origins: tuple[str, ...], moderation: str,
               help="pre: hold every comment; post: publish at once.")
 @click.option("--name", help="Shown to moderators.")
 @click.option("--origin", "origins", multiple=True,
-              help="Replace the allowed origins (repeatable).")
+              help="Set exactly these allowed origins (repeatable).")
+@click.option("--add-origin", "added", multiple=True,
+              help="Allow one more origin, keeping the others (repeatable).")
+@click.option("--remove-origin", "removed", multiple=True,
+              help="Stop allowing an origin; refused when it is not allowed (repeatable).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A per-site setting (repeatable); `comments settings` lists them.")
 @click.option("--sso-secret", type=click.Choice(["rotate", "off"]),
               help="rotate: make a new single sign-on signing secret (printed once); off: stop SSO.")
-def set_site(slug: str, moderation: str | None, name: str | None,
-             origins: tuple[str, ...], settings: tuple[str, ...], sso_secret: str | None) -> None:
+def set_site(slug: str, moderation: str | None, name: str | None, origins: tuple[str, ...],
+             added: tuple[str, ...], removed: tuple[str, ...], settings: tuple[str, ...],
+             sso_secret: str | None) -> None:
     """Change the settings of site SLUG (logged like a moderator's change)."""
+    if origins and (added or removed):
+        raise click.UsageError("--origin sets the whole list: use it, or --add-origin and "
+                               "--remove-origin, not both.")
     try:
         site = sites.get_site(slug)
+        allowed = list(origins) or None
+        if added or removed:
+            allowed = sites.edit_origins(site, added, removed)
         values = {}
         for item in settings:
             key, sep, raw = item.partition("=")
             if not sep:
                 raise click.BadParameter(f"{item!r} is not NAME=VALUE.", param_hint="--set")
             values[key.strip()] = sites.parse_setting(key.strip(), raw)
-        sites.update_site(site, actor=None, name=name, origins=origins or None,
+        sites.update_site(site, actor=None, name=name, origins=allowed,
                           moderation=moderation, values=values)
     except ApiError as e:
         raise click.ClickException(e.message) from None
     click.echo(f"Site {site.slug!r}: moderation {site.moderation.value}, "
-               f"origins {', '.join(site.origins)}.")
+               f"origins {', '.join(site.origins) or '(none: no page may embed it)'}.")
     if sso_secret == "rotate":
         click.echo(f"Single sign-on secret (sign readers' tokens with it; shown once): "
                    f"{sso.rotate_secret(site)}")

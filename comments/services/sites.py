@@ -73,6 +73,15 @@ def create_site(slug: str, name: str, origins: Iterable[str],
     return site
 
 
+def edit_origins(site: Site, add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[str]:
+    """SITE's origins less `remove`, plus `add`; Invalid for a bad origin or one not there to remove."""
+    added = [normalize_origin(o) for o in add]
+    removed = list(dict.fromkeys(normalize_origin(o) for o in remove))
+    if missing := [o for o in removed if o not in site.origins]:
+        raise Invalid(f"{', '.join(missing)} is not an origin of site {site.slug!r}.", "origin")
+    return list(dict.fromkeys([o for o in site.origins if o not in removed] + added))
+
+
 def update_site(site: Site, *, actor: Moderator | None, name: str | None = None,
                 origins: Iterable[str] | None = None,
                 moderation: Moderation | str | None = None,
