@@ -1,4 +1,4 @@
-"""The OpenAPI document of the public API, and a checker of real answers against it."""
+"""The OpenAPI document of the API, and a checker of real answers against it."""
 from __future__ import annotations
 
 import json
