@@ -1,6 +1,7 @@
 """The OpenAPI document's moderation part: true to real answers, and fuzzed with a token."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,6 +132,35 @@ def test_a_scripted_moderation_scenario_answers_as_documented(app: Flask) -> Non
 
     statuses = {status for *_, status in api.seen}
     assert statuses == {200, 201, 400, 401, 403, 404, 409, 413, 415, 422}
+
+
+# --- Hostile input ----------------------------------------------------------------------
+
+# Bodies that once got a 500 (text no database can hold, or longer than its column): each gets a
+# documented refusal, and changes nothing.
+HOSTILE = [
+    pytest.param("/bans", {"site": "news", "email": "\ud800@x.example"}, id="surrogate-in-banned-email"),
+    pytest.param("/bans", {"site": "news", "email": "a\x00@x.example"}, id="nul-in-banned-email"),
+    pytest.param("/bans", {"site": "news", "email": "x" * 300}, id="banned-email-past-254"),
+    pytest.param("/bans", {"site": "news", "email": "a@x.example", "reason": "\x00"}, id="nul-in-ban-reason"),
+    pytest.param("/bans", {"site": "news", "email": "a@x.example", "reason": "\ud800"},
+                 id="surrogate-in-ban-reason"),
+    pytest.param("/actions", {"action": "approve", "ids": [1], "reason": "\x00"}, id="nul-in-action-reason"),
+    pytest.param("/actions", {"action": "remove", "ids": [1], "reason": "\ud800"},
+                 id="surrogate-in-action-reason"),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), HOSTILE)
+def test_hostile_bodies_get_a_documented_refusal_and_change_nothing(
+        app: Flask, path: str, body: dict[str, Any]) -> None:
+    seeded = _seed(app)
+    before = _snapshot(app)
+    api = Contract(app.test_client())
+    api.call("post", f"{MOD}{path}", data=json.dumps(body), content_type="application/json",
+             headers={"Authorization": f"Bearer {seeded['token']}"})
+    assert {status for *_, status in api.seen} == {422}
+    assert _snapshot(app) == before
 
 
 # --- Fuzzing -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ _TARGET = {"approve": CommentStatus.APPROVED, "remove": CommentStatus.REMOVED,
 # Actions that keep a comment published: readers' reports before them are answered.
 _KEEPS = ("approve", "feature")
 MAX_REASON = 500
+MAX_EMAIL = 254
 
 
 def site_ids(moderator: Moderator) -> set[int] | None:
@@ -61,6 +62,8 @@ def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise Invalid(f"A reason is at most {MAX_REASON} characters.", "reason")
+    if storable(reason) is None:
+        raise Invalid("A reason cannot hold NUL characters or invalid Unicode.", "reason")
     return reason
 
 
@@ -162,6 +165,8 @@ def ban(moderator: Moderator, site: Site, *, email: str | None, ip: str | None,
     their pending comments. An IPv6 address bans its /64 unless `only_this_address`."""
     require_site(moderator, site.id)
     email = (email or "").strip().lower() or None
+    if email is not None and (len(email) > MAX_EMAIL or storable(email) is None):
+        raise Invalid(f"An email address is at most {MAX_EMAIL} characters of valid text.", "email")
     ip = _banned_address(ip, only_this_address)
     identity = (identity or "").strip() or None
     if email is None and ip is None and identity is None:
