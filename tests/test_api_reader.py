@@ -177,6 +177,17 @@ def test_edits_and_deletes_are_refused_with_another_token_or_after_the_window(
     assert edit(client, one["comment"]["id"], one["edit_token"], "").status_code == 422
 
 
+@pytest.mark.parametrize("text", ["\u200b", "\u200c\u200d\u2060", "\ufeff\u00ad", "\u202e \u2066\n\u2069"])
+def test_an_edit_to_only_invisible_characters_is_refused(app: Flask, client: FlaskClient,
+                                                         text: str) -> None:
+    body = post(client, text="Visible").get_json()
+    res = edit(client, body["comment"]["id"], body["edit_token"], text)
+    assert res.status_code == 422 and res.get_json()["error"]["field"] == "text"
+    with app.app_context():
+        assert db.session.get(Comment, body["comment"]["id"]).text == "Visible"
+    assert earlier_versions(app, body["comment"]["id"]) == []
+
+
 def test_an_edit_into_spam_goes_back_to_the_queue(app: Flask, client: FlaskClient) -> None:
     app.config["SPAM_ENABLED"] = True
     settings(app, blocked_domains="spam.example")
