@@ -59,8 +59,10 @@ def _decide(comment: Comment, text: str, html: str, client_ip: str,
     # On a pre-moderated site the moderator approved the old text, not this one.
     if status is CommentStatus.APPROVED and comment.thread.site.moderation is Moderation.PRE:
         status, reasons = CommentStatus.PENDING, []
-    reasons = [f"after an edit: {r}" for r in reasons] if status is not CommentStatus.APPROVED else []
-    if before is CommentStatus.APPROVED and status is not CommentStatus.APPROVED:
+    if status is CommentStatus.APPROVED:
+        return status, [], verdict
+    reasons = [f"after an edit: {r}" for r in reasons]
+    if before is CommentStatus.APPROVED:
         reasons.insert(0, EDITED_AFTER_APPROVAL)
     return status, reasons, verdict
 

@@ -117,7 +117,8 @@ def comment(comment_id: int) -> Response:
     history = queue.histories([item]).get(queue.author_key(item))
     log = queue.log(g.moderator, comment_id=item.id, per_page=100)
     revisions = queue.revisions(item)
-    return jsonify(comment=_comment_json(item, parent, history, revisions[0] if revisions else None),
+    latest = revisions[0] if revisions else None
+    return jsonify(comment=_comment_json(item, parent, history, latest),
                    revisions=[_revision_json(r) for r in revisions],
                    log=[_entry_json(e) for e in log.items])
 
