@@ -6,7 +6,7 @@ Each edit now keeps the replaced text and its HTML, when, and whether the author
 made it.
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-26 10:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
