@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from comments.extensions import db
 from comments.models import Comment, Moderator
 from comments.services.accounts import create_moderator
+from comments.services.moderation import apply
 from comments.services.sites import create_site
 
 PASSWORD = "correct horse battery"
@@ -37,6 +38,21 @@ def post_comment(app: Flask, site: str = "news", article: str = "a1", text: str 
     }, headers={"Origin": origin}, environ_base={"REMOTE_ADDR": ip})
     assert res.status_code == 201, res.get_json()
     return res.get_json()["comment"]["id"]
+
+
+def approved_then_edited(app: Flask, before: str, after: str, site: str = "news") -> int:
+    """A reader's comment that an admin approved and its author then edited; returns its id."""
+    client, origin = app.test_client(), f"https://{site}.example"
+    body = client.post("/api/v1/comments", json={
+        "site": site, "article": "a1", "author": {"name": "Eve"}, "text": before,
+    }, headers={"Origin": origin}).get_json()
+    with app.app_context():
+        admin = db.session.scalar(db.select(Moderator).filter_by(role="admin"))
+        apply(admin, [body["comment"]["id"]], "approve")
+    res = client.patch(f"/api/v1/comments/{body['comment']['id']}", json={"text": after},
+                       headers={"Origin": origin, "Authorization": f"Bearer {body['edit_token']}"})
+    assert res.status_code == 200, res.get_json()
+    return body["comment"]["id"]
 
 
 def csrf_token(client: FlaskClient) -> str:

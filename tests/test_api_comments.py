@@ -129,6 +129,55 @@ def test_invalid_fields_are_refused_and_nothing_is_stored(
     assert stored(app) == (0, 0)
 
 
+@pytest.mark.parametrize("email", [
+    "root,attacker@evil.example", "root@example.org,attacker@evil.example",
+    "root@example.org;attacker@evil.example", "Ada <ada@example.org>", "<ada@example.org>",
+    '"ada"@example.org', '"a,b"@example.org', "ada@example.org\u200b", "ada@exa mple.org",
+    "ada\t@example.org", "a@b@example.org", "ada@example.org>", "ada@[127.0.0.1]",
+    "(comment)ada@example.org", "ada@example.org (Ada)", "group:ada@example.org;",
+])
+def test_an_email_that_is_not_one_plain_address_is_refused(app: Flask, client: FlaskClient,
+                                                           email: str) -> None:
+    res = post(client, author={"name": "Ada", "email": email})
+    assert res.status_code == 422, email
+    assert res.get_json()["error"]["field"] == "author.email"
+    assert stored(app) == (0, 0)
+
+
+@pytest.mark.parametrize("email", ["ada@example.org", "first.last+tag@mail.example.co.uk",
+                                   "o'brien@example.ie", "zoë@bücher.example", "x@xn--p1ai.example"])
+def test_plain_addresses_are_accepted(client: FlaskClient, email: str) -> None:
+    assert post(client, author={"name": "Ada", "email": email}).status_code == 201
+
+
+INVISIBLE = ["\u200b", "\u200c\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e\u200f",
+             "\u202a\u202b\u202c\u202d\u202e", "\u2066\u2067\u2068\u2069", "\u061c",
+             "\u180e", "\u3164", "\u2800", "\ufe0f", "\U000e0041"]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+@pytest.mark.parametrize("field", ["text", "author.name"])
+def test_a_text_or_name_of_only_invisible_characters_is_refused(
+    app: Flask, client: FlaskClient, invisible: str, field: str
+) -> None:
+    value = f" {invisible}\n{invisible} " if field == "text" else invisible * 3
+    overrides = {"text": value} if field == "text" else {"author": {"name": value}}
+    res = post(client, **overrides)
+    assert res.status_code == 422, repr(value)
+    assert res.get_json()["error"]["field"] == field
+    assert "required" in res.get_json()["error"]["message"]
+    assert stored(app) == (0, 0)
+
+
+def test_invisible_characters_in_visible_text_are_kept(app: Flask, client: FlaskClient) -> None:
+    text, name = "\U0001f469\u200d\U0001f4bb co\u00adoperate \u2067\u05e9\u05dc\u05d5\u05dd\u2069", "\u200bZo\u00eb"
+    assert post(client, text="\U0001f469\u200d\U0001f4bb").status_code == 201
+    assert post(client, text=text, author={"name": name}).status_code == 201
+    with app.app_context():
+        row = db.session.scalar(db.select(Comment).order_by(Comment.id.desc()).limit(1))
+        assert (row.text, row.author_name) == (text, name)
+
+
 def test_parent_in_another_thread_is_refused(app: Flask, client: FlaskClient) -> None:
     other = post(client, article="story-2").get_json()["comment"]
     res = post(client, parent_id=other["id"])

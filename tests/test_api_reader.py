@@ -8,7 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from comments.extensions import db
-from comments.models import Comment, Moderator, Site, Thread, Vote, utcnow
+from comments.models import (AuditEntry, Comment, CommentRevision, Moderator, Site, Thread, Vote,
+                             utcnow)
 from comments.services.accounts import create_moderator
 from comments.services.moderation import apply, set_closed
 from comments.services.sites import parse_setting, update_settings
@@ -43,6 +44,18 @@ def edit(client: FlaskClient, cid: int, token: str | None, text: str = "Changed"
 def delete(client: FlaskClient, cid: int, token: str | None):
     headers = {"Origin": ORIGIN} | ({"Authorization": f"Bearer {token}"} if token else {})
     return client.delete(f"/api/v1/comments/{cid}", headers=headers)
+
+
+def premoderate(app: Flask) -> None:
+    with app.app_context():
+        db.session.scalar(db.select(Site)).moderation = "pre"
+        db.session.commit()
+
+
+def earlier_versions(app: Flask, cid: int) -> list[tuple[str, str, str, int | None]]:
+    with app.app_context():
+        return [(r.text, r.html, r.editor.value, r.moderator_id) for r in db.session.scalars(
+            db.select(CommentRevision).filter_by(comment_id=cid).order_by(CommentRevision.id))]
 
 
 def vote(client: FlaskClient, cid: int, value: object, reader: str = "v" * 40,
@@ -164,6 +177,17 @@ def test_edits_and_deletes_are_refused_with_another_token_or_after_the_window(
     assert edit(client, one["comment"]["id"], one["edit_token"], "").status_code == 422
 
 
+@pytest.mark.parametrize("text", ["\u200b", "\u200c\u200d\u2060", "\ufeff\u00ad", "\u202e \u2066\n\u2069"])
+def test_an_edit_to_only_invisible_characters_is_refused(app: Flask, client: FlaskClient,
+                                                         text: str) -> None:
+    body = post(client, text="Visible").get_json()
+    res = edit(client, body["comment"]["id"], body["edit_token"], text)
+    assert res.status_code == 422 and res.get_json()["error"]["field"] == "text"
+    with app.app_context():
+        assert db.session.get(Comment, body["comment"]["id"]).text == "Visible"
+    assert earlier_versions(app, body["comment"]["id"]) == []
+
+
 def test_an_edit_into_spam_goes_back_to_the_queue(app: Flask, client: FlaskClient) -> None:
     app.config["SPAM_ENABLED"] = True
     settings(app, blocked_domains="spam.example")
@@ -176,6 +200,82 @@ def test_an_edit_into_spam_goes_back_to_the_queue(app: Flask, client: FlaskClien
         comment = db.session.get(Comment, body["comment"]["id"])
         assert comment.status.value == "pending"
         assert any("after an edit" in r for r in comment.reasons)
+
+
+def test_an_edit_on_a_premoderated_site_goes_back_to_the_queue(app: Flask, client: FlaskClient) -> None:
+    premoderate(app)
+    body = post(client, text="A harmless remark").get_json()
+    cid, token = body["comment"]["id"], body["edit_token"]
+    with app.app_context():
+        apply(boss(app), [cid], "approve")
+    assert ids(read(client).get_json()["comments"]) == [cid]
+    res = edit(client, cid, token, "Cheap pills at https://pills.example/buy")
+    assert res.status_code == 200
+    assert res.get_json()["status"] == "pending" and res.get_json()["comment"]["status"] == "pending"
+    # Readers no longer see it (the cached page of the thread included), nor its new text.
+    thread = read(client).get_json()
+    assert thread["comments"] == [] and thread["thread"]["count"] == 0
+    assert client.get(f"/api/v1/comments/{cid}").status_code == 404
+    # Its author still does, marked as waiting, as after posting a held comment.
+    mine = client.get(f"/api/v1/comments/{cid}", headers={"Authorization": f"Bearer {token}"})
+    assert mine.status_code == 200 and mine.get_json()["comment"]["status"] == "pending"
+    assert "pills.example" in mine.get_json()["comment"]["html"]
+    with app.app_context():
+        comment = db.session.get(Comment, cid)
+        assert comment.status.value == "pending"
+        assert "edited after approval" in comment.reasons
+    [(text, html, editor, moderator)] = earlier_versions(app, cid)
+    assert (text, editor, moderator) == ("A harmless remark", "author", None)
+    assert html == "<p>A harmless remark</p>\n"
+
+
+def test_an_edit_of_a_held_comment_keeps_it_held_without_claiming_it_was_approved(
+    app: Flask, client: FlaskClient
+) -> None:
+    premoderate(app)
+    body = post(client, text="Waiting").get_json()
+    res = edit(client, body["comment"]["id"], body["edit_token"], "Still waiting")
+    assert res.get_json()["status"] == "pending"
+    with app.app_context():
+        assert db.session.get(Comment, body["comment"]["id"]).reasons == ["site is pre-moderated"]
+    assert [v[0] for v in earlier_versions(app, body["comment"]["id"])] == ["Waiting"]
+
+
+def test_an_edit_on_a_postmoderated_site_stays_published_and_keeps_the_earlier_text(
+    app: Flask, client: FlaskClient
+) -> None:
+    body = post(client, text="one").get_json()
+    cid, token = body["comment"]["id"], body["edit_token"]
+    assert edit(client, cid, token, "two").get_json()["status"] == "approved"
+    assert edit(client, cid, token, "three").get_json()["status"] == "approved"
+    assert read(client).get_json()["comments"][0]["html"] == "<p>three</p>\n"
+    assert [(v[0], v[2]) for v in earlier_versions(app, cid)] == [("one", "author"), ("two", "author")]
+
+
+@pytest.mark.parametrize("moderation", ["pre", "post"])
+def test_an_edit_unfeatures_a_comment(app: Flask, client: FlaskClient, moderation: str) -> None:
+    if moderation == "pre":
+        premoderate(app)
+    body = post(client, text="Pinned").get_json()
+    cid = body["comment"]["id"]
+    with app.app_context():
+        apply(boss(app), [cid], "feature")
+    assert read(client).get_json()["comments"][0]["featured"] is True
+    assert edit(client, cid, body["edit_token"], "Pinned, then changed").get_json()["comment"][
+        "featured"] is False
+    with app.app_context():
+        assert db.session.get(Comment, cid).featured is False
+        assert db.session.scalar(db.select(AuditEntry.action).filter_by(comment_id=cid)
+                                 .order_by(AuditEntry.id.desc()).limit(1)) == "edited_by_author"
+    assert all(not c["featured"] for c in read(client).get_json()["comments"])
+
+
+def test_deleting_an_edited_comment_erases_its_earlier_versions(app: Flask, client: FlaskClient) -> None:
+    body = post(client, text="regrettable").get_json()
+    cid, token = body["comment"]["id"], body["edit_token"]
+    edit(client, cid, token, "better")
+    assert delete(client, cid, token).status_code == 200
+    assert earlier_versions(app, cid) == []
 
 
 def test_delete_leaves_a_placeholder_only_when_replies_show(app: Flask, client: FlaskClient) -> None:

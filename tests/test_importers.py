@@ -363,6 +363,35 @@ def test_isso_database(app: Flask, site: Site, tmp_path: Path) -> None:
         assert _import("isso", path).already == 4
 
 
+def test_imported_emails_that_are_not_one_plain_address_are_dropped(app: Flask, site: Site,
+                                                                    tmp_path: Path) -> None:
+    """Reply mail goes to the stored address: an imported list would mail several people."""
+    path = tmp_path / "comments.db"
+    emails = ["root,attacker@evil.example", "Ada <ada@example.org>", "a@example.org;b@example.org",
+              '"a b"@example.org', "ada@example.org\u200b", "fine@example.org"]
+    isso_database(path, [(1, "/2020/hello/", "Hello")], [
+        {"tid": 1, "id": i, "created": 1600000000.0 + i, "mode": 1, "text": f"comment {i}",
+         "author": "Ada", "email": email, "notification": 1} for i, email in enumerate(emails, 1)])
+    with app.app_context():
+        _import("isso", path)
+        c = _comments()
+        assert [c[f"isso:{i}"].author_email for i in range(1, len(emails) + 1)] == [
+            None, None, None, None, None, "fine@example.org"]
+
+
+def test_an_imported_name_of_invisible_characters_becomes_anonymous(app: Flask, site: Site,
+                                                                    tmp_path: Path) -> None:
+    path = tmp_path / "comments.db"
+    isso_database(path, [(1, "/2020/hello/", "Hello")], [
+        {"tid": 1, "id": 1, "created": 1600000000.0, "mode": 1, "text": "hi",
+         "author": "\u200b\u2060\u202e"},
+        {"tid": 1, "id": 2, "created": 1600000001.0, "mode": 1, "text": "hi", "author": "Zo\u00eb\u200d"}])
+    with app.app_context():
+        _import("isso", path)
+        c = _comments()
+        assert (c["isso:1"].author_name, c["isso:2"].author_name) == ("Anonymous", "Zo\u00eb\u200d")
+
+
 def test_a_database_that_is_not_issos_is_refused(app: Flask, site: Site, tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     sqlite3.connect(path).execute("CREATE TABLE threads (id INTEGER, name TEXT)").connection.close()

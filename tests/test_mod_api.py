@@ -10,7 +10,7 @@ from comments.extensions import db
 from comments.models import ApiToken, AuditEntry
 
 from .helpers import read
-from .modhelpers import login, post_comment, setup_sites, status_of
+from .modhelpers import approved_then_edited, login, post_comment, setup_sites, status_of
 
 
 def api_token(app: Flask, email: str) -> str:
@@ -75,6 +75,25 @@ def test_queue_and_comment_carry_the_moderators_context(app: Flask, setup: dict[
     assert client.get(f"/api/v1/mod/comments/{setup['blog']}", headers=auth(token)).status_code == 403
     assert client.get("/api/v1/mod/comments/999999", headers=auth(token)).status_code == 404
     assert client.get("/api/v1/mod/queue?page=x", headers=auth(token)).status_code == 422
+
+
+def test_a_comment_held_after_an_edit_carries_its_earlier_text(app: Flask,
+                                                              setup: dict[str, int]) -> None:
+    cid = approved_then_edited(app, "Nice *article*", "Visit https://pills.example/ now")
+    token = api_token(app, "newsmod@example.org")
+    client = app.test_client()
+    items = client.get("/api/v1/mod/queue", headers=auth(token)).get_json()["items"]
+    [item] = [i for i in items if i["id"] == cid]
+    assert item["status"] == "pending" and "edited after approval" in item["reasons"]
+    assert "pills.example" in item["text"]
+    previous = item["previous"]
+    assert previous["text"] == "Nice *article*" and previous["html"] == "<p>Nice <em>article</em></p>\n"
+    assert previous["editor"] == "author" and previous["moderator"] is None and previous["replaced_at"]
+    assert [i["previous"] for i in items if i["id"] != cid] == [None, None]
+    detail = client.get(f"/api/v1/mod/comments/{cid}", headers=auth(token)).get_json()
+    assert detail["comment"]["previous"] == previous
+    assert detail["revisions"] == [previous]
+    assert "edited_by_author" in [e["action"] for e in detail["log"]]
 
 
 def test_actions_through_the_api_are_logged_and_seen_by_readers(app: Flask,

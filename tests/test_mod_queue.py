@@ -16,7 +16,7 @@ from comments.models import AuditEntry, Comment, Moderator, Site, Thread
 from comments.services import queue
 
 from .helpers import read
-from .modhelpers import login, post_comment, setup_sites, status_of
+from .modhelpers import approved_then_edited, login, post_comment, setup_sites, status_of
 
 
 @pytest.fixture
@@ -192,6 +192,20 @@ def test_comment_page_shows_its_own_history(app: Flask, queued: dict[str, int]) 
         from comments.models import Moderator
         other = db.session.scalar(db.select(Moderator.id).filter_by(email="newsmod@example.org"))
     assert "spoilers" not in client.get(f"/mod/log?moderator={other}").get_data(as_text=True)
+
+
+def test_a_comment_held_after_an_edit_shows_why_and_its_earlier_text(app: Flask) -> None:
+    setup_sites(app)
+    cid = approved_then_edited(app, "Nice *article*", "Visit https://pills.example/ now")
+    client, _ = login(app, "admin@example.org")
+    for page in (client.get("/mod/queue").get_data(as_text=True),
+                 client.get(f"/mod/comments/{cid}").get_data(as_text=True)):
+        item = page[page.index(f'id="c{cid}"'):]
+        item = item[:item.index("</article>")]
+        assert "edited after approval" in item
+        assert "pills.example" in item
+        before = item[item.index('class="previous"'):]
+        assert "Nice <em>article</em>" in before and "by its author" in before
 
 
 @pytest.mark.parametrize("query", ["q=a%00b", "author=%00", "article=x%00", "site=%00", "q=%ED%A0%80",

@@ -62,6 +62,17 @@ def test_an_approved_reply_emails_the_parent_author_once(news: Flask, smtp: Smtp
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
+def test_a_stored_address_that_is_a_list_gets_no_reply_mail(news: Flask, smtp: SmtpServer) -> None:
+    """Addresses stored before posting checked for one plain address may still be lists."""
+    parent = _parent(news)
+    with news.app_context():
+        db.session.get(Comment, parent).author_email = "root@example.net,attacker@evil.example"
+        db.session.commit()
+    post(news, "A reply", name="Rita", email="rita@example.net", parent_id=parent)
+    assert _send(news) == (0, 0)
+    assert smtp.messages == []
+
+
 def test_a_reply_emails_only_text_never_markup(news: Flask, smtp: SmtpServer) -> None:
     parent = _parent(news)
     hostile = ('<a href="javascript:alert(1)">win</a> <img src="https://evil.example/p.png"> '

@@ -11,11 +11,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from comments.extensions import db
 from comments import mail
-from comments.models import AuditEntry, Comment, OutboxItem, Site, utcnow
+from comments.models import AuditEntry, Comment, CommentRevision, OutboxItem, Site, utcnow
 from comments.services import privacy
 from comments.services.sites import create_site
 
-from .helpers import comment_payload, post, read
+from .helpers import ORIGIN, comment_payload, post, read
 
 pytestmark = pytest.mark.usefixtures("site")
 
@@ -84,6 +84,22 @@ def test_forget_can_delete_the_rows(app: Flask, client: FlaskClient, runner: Fla
     thread = read(client).get_json()
     assert thread["thread"]["count"] == 1
     assert thread["comments"][0]["replies"][0]["html"].strip() == "<p>reply</p>"
+
+
+def test_an_authors_earlier_versions_are_exported_and_forgotten(app: Flask, client: FlaskClient,
+                                                              runner: FlaskCliRunner) -> None:
+    mine = post(client, text="first draft", author={"name": "Ada", "email": "ada@example.org"}).get_json()
+    post(client, text="a reply", parent_id=mine["comment"]["id"], author={"name": "Bob"})
+    client.patch(f"/api/v1/comments/{mine['comment']['id']}", json={"text": "second draft"},
+                 headers={"Origin": ORIGIN, "Authorization": f"Bearer {mine['edit_token']}"})
+    export = json.loads(runner.invoke(args=["comments", "export-author", "ada@example.org",
+                                            "--site", "news"]).output)
+    [earlier] = export["comments"][0]["earlier_versions"]
+    assert earlier["text"] == "first draft" and earlier["replaced_at"]
+    out = runner.invoke(args=["comments", "forget", "ada@example.org", "--site", "news", "--yes"])
+    assert out.exit_code == 0, out.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(CommentRevision.id))) == 0
 
 
 def test_forget_asks_first(app: Flask, client: FlaskClient, runner: FlaskCliRunner) -> None:

@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from ..services.fields import plain_address, visible
+
 ANONYMOUS = "Anonymous"
 # Column sizes of Comment and Thread: longer values are cut (names, titles) or dropped (addresses).
-NAME_MAX, EMAIL_MAX, WEBSITE_MAX, IP_MAX = 64, 254, 512, 45
+NAME_MAX, WEBSITE_MAX, IP_MAX = 64, 512, 45
 KEY_MAX, URL_MAX, TITLE_MAX = 512, 2048, 300
 IMPORT_KEY_MAX = 128
 # No real comment scores beyond this, and the column needs room for the votes still to come.
@@ -31,20 +33,18 @@ def line(value: object) -> str | None:
 
 
 def name(*candidates: object) -> str:
-    """The first non-empty candidate, cut to the column, else "Anonymous"."""
+    """The first candidate that shows something, cut to the column, else "Anonymous"."""
     for candidate in candidates:
         cleaned = line(candidate)
-        if cleaned:
+        if cleaned and visible(cleaned):
             return cleaned[:NAME_MAX]
     return ANONYMOUS
 
 
 def email(value: object) -> str | None:
-    """An address that looks like one and fits the column, else None."""
+    """One plain address, checked as a post's is (reply mail goes to it), else None."""
     cleaned = line(value)
-    if not cleaned or len(cleaned) > EMAIL_MAX or " " in cleaned or "@" not in cleaned[1:-1]:
-        return None
-    return cleaned
+    return cleaned if cleaned and plain_address(cleaned) else None
 
 
 def website(value: object) -> str | None:

@@ -9,9 +9,18 @@ from urllib.parse import urlsplit
 
 from ..errors import Invalid
 
-# A pragmatic address check: one @, a dotted domain, no spaces; the mail server has the last word.
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+# A pragmatic check of one plain address: one @ and a dotted domain, and none of the characters
+# that turn a mail header's value into a list, a display name, a comment or a group; the mail
+# server has the last word on the rest.
+_SPECIALS = r"@\s,;<>\"()\[\]\\:"
+EMAIL_RE = re.compile(rf"^[^{_SPECIALS}]{{1,64}}@[^{_SPECIALS}]+\.[^{_SPECIALS}.]{{2,}}$")
 MAX_ID = 2**31 - 1
+# Characters that draw nothing besides white space and format characters (category Cf: zero-width
+# spaces and joiners, the word joiner, BOM, soft hyphen, bidi controls, tags): the others that
+# Unicode ignores by default, and blanks that pass for letters.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0\u2800").union(
+    map(chr, range(0x180B, 0x1810)), map(chr, range(0xFE00, 0xFE10)),
+    map(chr, range(0xE0100, 0xE01F0)))
 
 
 def _printable(value: str, field: str, multiline: bool) -> str:
@@ -27,6 +36,19 @@ def _printable(value: str, field: str, multiline: bool) -> str:
     return value
 
 
+def visible(value: str) -> bool:
+    """Whether a text shows anything: a character that is neither white space nor invisible."""
+    return any(not (ch.isspace() or ch in _INVISIBLE or unicodedata.category(ch) == "Cf")
+               for ch in value)
+
+
+def plain_address(value: str) -> bool:
+    """Whether `value` is exactly one plain email address (no list, name, comment or hidden
+    character), so that mail sent to it reaches one mailbox."""
+    return (len(value) <= 254 and EMAIL_RE.match(value) is not None
+            and not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value))
+
+
 def _label(field: str) -> str:
     return {"author.name": "The name", "author.email": "The email address",
             "author.website": "The website", "text": "The comment"}.get(field, f"'{field}'")
@@ -34,9 +56,10 @@ def _label(field: str) -> str:
 
 def string(data: Mapping[str, Any], key: str, field: str, *, max_len: int, required: bool = False,
            multiline: bool = False) -> str | None:
-    """A trimmed string of at most `max_len` characters; None when absent and not required."""
+    """A trimmed string of at most `max_len` characters; None when absent and not required.
+    A string of white space and invisible characters only counts as absent."""
     value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and not visible(value)):
         if required:
             raise Invalid(f"{_label(field)} is required.", field)
         return None
@@ -49,12 +72,13 @@ def string(data: Mapping[str, Any], key: str, field: str, *, max_len: int, requi
 
 
 def email(data: Mapping[str, Any], key: str, field: str) -> str | None:
-    """An optional email address, lower-cased domain, or Invalid."""
+    """An optional email address, exactly one and plain, with its domain lower-cased; or Invalid."""
     value = string(data, key, field, max_len=254)
     if value is None:
         return None
-    if not EMAIL_RE.match(value):
-        raise Invalid("The email address does not look valid.", field)
+    if not plain_address(value):
+        raise Invalid("The email address does not look valid: give one plain address, "
+                      "like name@example.org.", field)
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from .. import outbox
 from ..extensions import db
 from ..models import Comment, CommentStatus, Moderator, Site, Thread
+from .fields import plain_address
 
 UNSUBSCRIBE_SALT = "mail-unsubscribe"
 MODERATION_SALT = "mail-moderation"
@@ -69,7 +70,9 @@ def reply_published(comment: Comment) -> bool:
     if comment.parent_id is None or not current_app.config["MAIL_SERVER"]:
         return False
     parent = db.session.get(Comment, comment.parent_id)
+    # An address stored before posting required one plain address may be a list: mail none.
     if (parent is None or not parent.notify_replies or not parent.author_email
+            or not plain_address(parent.author_email)
             or parent.status is not CommentStatus.APPROVED):
         return False
     if comment.author_email and comment.author_email.lower() == parent.author_email.lower():

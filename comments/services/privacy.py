@@ -9,8 +9,8 @@ from typing import Any, Literal
 from .. import outbox
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..models import (AuditEntry, Comment, CommentStatus, Moderator, OutboxItem, Site, Thread,
-                      utcnow)
+from ..models import (AuditEntry, Comment, CommentRevision, CommentStatus, Moderator, OutboxItem,
+                      Site, Thread, utcnow)
 from .moderation import bump_threads
 
 # How an author is named: an email address, a site's single sign-on identity, or (for an author who
@@ -136,7 +136,13 @@ def export_author(who: str, site: Site | None = None, all_sites: bool = False,
     """Everything stored about an author's comments on `site` (or every site), for handing back."""
     _who, authored = _scope(who, site, all_sites, kind)
     rows = db.session.execute(db.select(Comment, Thread).join(Thread, Thread.id == Comment.thread_id)
-                              .where(authored).order_by(Comment.created_at, Comment.id))
+                              .where(authored).order_by(Comment.created_at, Comment.id)).all()
+    earlier: dict[int, list[dict[str, Any]]] = {}
+    for revision in db.session.scalars(db.select(CommentRevision).where(
+            CommentRevision.comment_id.in_([c.id for c, _ in rows])).order_by(CommentRevision.id)):
+        earlier.setdefault(revision.comment_id, []).append({
+            "text": revision.text, "html": revision.html,
+            "replaced_at": revision.created_at.isoformat() + "Z", "editor": revision.editor.value})
     for comment, thread in rows:
         yield {
             "id": comment.id, "site": thread.site.slug, "article": thread.article_key,
@@ -148,6 +154,7 @@ def export_author(who: str, site: Site | None = None, all_sites: bool = False,
                        "avatar": comment.author_avatar},
             "ip": comment.client_ip, "text": comment.text, "html": comment.html,
             "notify_replies": comment.notify_replies,
+            "earlier_versions": earlier.get(comment.id, []),
         }
 
 
@@ -227,6 +234,9 @@ def forget(who: str, site: Site | None = None, all_sites: bool = False,
         comment.text_hash = None
         comment.edit_token_hash, comment.notify_replies = None, False
         comment.featured, comment.verdict, comment.reasons = False, None, []
+    if comments:
+        db.session.execute(db.delete(CommentRevision).where(
+            CommentRevision.comment_id.in_([c.id for c in comments])))
     bump_threads(set(deltas), deltas)
     for item in mails:
         db.session.delete(item)

@@ -10,7 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import AuditEntry, Comment, CommentStatus, Moderator, Thread
+from ..models import AuditEntry, Comment, CommentRevision, CommentStatus, Moderator, Thread
 from ..models.thread import waiting
 from .fields import storable
 from .moderation import site_ids, visible_site
@@ -159,6 +159,23 @@ def parents(comments: Sequence[Comment]) -> dict[int, Comment]:
     if not ids:
         return {}
     return {c.id: c for c in db.session.scalars(db.select(Comment).where(Comment.id.in_(ids)))}
+
+
+def previous_versions(comments: Sequence[Comment]) -> dict[int, CommentRevision]:
+    """The text each listed comment had before its latest edit, in one query."""
+    ids = {c.id for c in comments if c.edited_at is not None}
+    if not ids:
+        return {}
+    latest = (db.select(db.func.max(CommentRevision.id)).where(CommentRevision.comment_id.in_(ids))
+              .group_by(CommentRevision.comment_id))
+    return {r.comment_id: r for r in db.session.scalars(
+        db.select(CommentRevision).where(CommentRevision.id.in_(latest)))}
+
+
+def revisions(comment: Comment) -> list[CommentRevision]:
+    """Every earlier version of a comment, the most recently replaced first."""
+    return list(db.session.scalars(db.select(CommentRevision).where(
+        CommentRevision.comment_id == comment.id).order_by(CommentRevision.id.desc())))
 
 
 def log(moderator: Moderator, site: str | None = None, moderator_id: int | None = None,

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from ..errors import Invalid, Unauthorized
-from ..models import AuditEntry, Ban, Comment, CommentStatus
+from ..models import AuditEntry, Ban, Comment, CommentRevision, CommentStatus
 from ..sanitize import excerpt
 from ..services import accounts, moderation, queue
 from ..services.sites import get_site
@@ -41,14 +41,24 @@ def _page_json(page: queue.Page, items: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _comments_json(page: queue.Page[Comment]) -> Response:
     parents, histories = queue.parents(page.items), queue.histories(page.items)
+    previous = queue.previous_versions(page.items)
     return jsonify(_page_json(page, [
-        _comment_json(c, parents.get(c.parent_id or 0), histories.get(queue.author_key(c)))
+        _comment_json(c, parents.get(c.parent_id or 0), histories.get(queue.author_key(c)),
+                      previous.get(c.id))
         for c in page.items]))
 
 
+def _revision_json(r: CommentRevision) -> dict[str, Any]:
+    """An earlier version of a comment: the text an edit replaced, when, and by whom."""
+    return {"text": r.text, "html": r.html, "replaced_at": iso(r.created_at),
+            "editor": r.editor.value, "moderator": r.moderator.email if r.moderator else None}
+
+
 def _comment_json(c: Comment, parent: Comment | None = None,
-                  history: queue.History | None = None) -> dict[str, Any]:
-    """A comment as moderators see it: with the author's email, address and record."""
+                  history: queue.History | None = None,
+                  previous: CommentRevision | None = None) -> dict[str, Any]:
+    """A comment as moderators see it: with the author's email, address, record, and the text
+    before its latest edit."""
     return {
         "id": c.id, "status": c.status.value, "featured": c.featured, "reasons": c.reasons,
         "site": c.thread.site.slug,
@@ -60,6 +70,7 @@ def _comment_json(c: Comment, parent: Comment | None = None,
                    "ip": c.client_ip},
         "history": history.__dict__ | {"first_seen": iso(history.first_seen)} if history else None,
         "text": c.text, "html": c.html,
+        "previous": _revision_json(previous) if previous else None,
         "created_at": iso(c.created_at), "edited_at": iso(c.edited_at),
         "moderated_at": iso(c.moderated_at),
     }
@@ -100,12 +111,15 @@ def comments() -> Response:
 
 @bp.get("/comments/<id:comment_id>")
 def comment(comment_id: int) -> Response:
-    """One comment with its context and its own log."""
+    """One comment with its context, its earlier versions and its own log."""
     item = moderation.get_comment(g.moderator, comment_id)
     parent = queue.parents([item]).get(item.parent_id or 0)
     history = queue.histories([item]).get(queue.author_key(item))
     log = queue.log(g.moderator, comment_id=item.id, per_page=100)
-    return jsonify(comment=_comment_json(item, parent, history),
+    revisions = queue.revisions(item)
+    latest = revisions[0] if revisions else None
+    return jsonify(comment=_comment_json(item, parent, history, latest),
+                   revisions=[_revision_json(r) for r in revisions],
                    log=[_entry_json(e) for e in log.items])
 
 

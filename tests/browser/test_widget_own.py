@@ -9,7 +9,9 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, Request, expect
 
 from comments.extensions import db
-from comments.models import Comment, CommentStatus
+from comments.models import Comment, CommentStatus, Moderator
+from comments.services.accounts import create_moderator
+from comments.services.moderation import apply
 from comments.services.sites import create_site
 
 from .widget import age_comment, comment, own_article, post, posted, set_site_settings, widget
@@ -185,3 +187,36 @@ def test_a_held_comment_stays_visible_to_its_author_only(
     expect(widget(page).locator(".count")).to_have_text("No comments yet")
     expect(widget(page).locator("li.comment")).to_have_count(0)
     page.wait_for_function(f"localStorage.getItem('comments:{live_server}:pending') === '[]'")
+
+
+@pytest.mark.browser
+def test_an_edit_on_a_premoderated_site_is_held_and_shown_only_to_its_author(
+    page: Page, browser: Browser, app: Flask, live_server: str
+) -> None:
+    with app.app_context():
+        create_site("demo", "Demo", [live_server], moderation="pre")
+        create_moderator("boss@example.org", "long enough password", "admin")
+    page.goto(f"{live_server}/")
+    post(widget(page).locator("form").first, "Ada", ORIGINAL)
+    cid = own_id(comment(page, "late again").get_attribute("id"))
+    with app.app_context():
+        apply(db.session.scalar(db.select(Moderator)), [cid], "approve")
+    page.reload()
+    item = comment(page, "late again")
+    expect(item.locator(".badge")).to_have_count(0)
+    expect(widget(page).locator(".count")).to_have_text("1 comment")
+
+    item.get_by_role("button", name="Edit").click()
+    item.get_by_role("textbox", name="Comment", exact=True).fill(EDITED)
+    item.get_by_role("button", name="Save").click()
+    held = comment(page, EDITED)
+    expect(held.locator(".badge")).to_have_text("awaiting moderation")
+    expect(widget(page).locator(".count")).to_have_text("No comments yet")
+    page.reload()
+    expect(comment(page, EDITED).locator(".badge")).to_have_text("awaiting moderation")
+
+    other = browser.new_context().new_page()
+    other.goto(f"{live_server}/")
+    expect(widget(other).locator(".count")).to_have_text("No comments yet")
+    expect(widget(other).locator("li.comment")).to_have_count(0)
+    other.context.close()

@@ -26,9 +26,11 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
 
 
 def _context(page: queue.Page) -> dict[str, Any]:
-    """Everything a comment card shows besides the comment: parents and authors' histories."""
+    """Everything a comment card shows besides the comment: parents, authors' histories and the
+    text before the latest edit."""
     return {"parents": queue.parents(page.items), "histories": queue.histories(page.items),
-            "author_key": queue.author_key}
+            "author_key": queue.author_key,
+            "previous_versions": queue.previous_versions(page.items)}
 
 
 @bp.get("/")
@@ -61,11 +63,12 @@ def comments() -> str:
 
 @bp.get("/comments/<id:comment_id>")
 def comment(comment_id: int) -> str:
-    """One comment in its context, with its own history."""
+    """One comment in its context, with its earlier versions and its own history."""
     item = moderation.get_comment(g.moderator, comment_id)
     page = queue.Page([item], 1, 1, 1)
     log = queue.log(g.moderator, comment_id=item.id, per_page=100)
-    return render_template("mod/comment.html", item=item, page=page, log=log, **_context(page))
+    return render_template("mod/comment.html", item=item, page=page, log=log,
+                           revisions=queue.revisions(item), **_context(page))
 
 
 @bp.post("/actions")
