@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask
 
 from comments.extensions import db
-from comments.models import AuditEntry, Comment, Site, utcnow
+from comments.models import AuditEntry, Comment, Site, Thread, utcnow
 
 from .modhelpers import login, post_comment, setup_sites
 
@@ -89,3 +89,25 @@ def test_overview_counts_outcomes_reasons_and_decision_time(app: Flask) -> None:
     # Without a site, a moderator sees their own sites only.
     mine = list(csv.reader(io.StringIO(client.get("/mod/overview.csv?chart=daily").get_data(as_text=True))))
     assert sum(int(row[2]) for row in mine[1:]) == 2
+
+
+FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+
+
+def test_overview_csv_cells_a_spreadsheet_would_run_start_with_a_quote(app: Flask) -> None:
+    setup_sites(app)
+    for i in range(len(FORMULAS)):
+        post_comment(app, article=f"a{i}")
+    with app.app_context():
+        # The API trims titles, but importers and older rows may hold any text.
+        for i, formula in enumerate(FORMULAS):
+            thread = db.session.scalar(db.select(Thread).filter_by(article_key=f"a{i}"))
+            thread.article_key, thread.title = f"{formula}{i}", formula
+        db.session.commit()
+    client, _ = login(app, "admin@example.org")
+    body = client.get("/mod/overview.csv?site=news&chart=threads").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body, newline="")))
+    assert rows[0] == ["article", "title", "url", "comments_today"]
+    assert sorted(row[1] for row in rows[1:]) == sorted("'" + f for f in FORMULAS)
+    assert sorted(row[0] for row in rows[1:]) == sorted(f"'{f}{i}" for i, f in enumerate(FORMULAS))
+    assert {row[2][:8] for row in rows[1:]} == {"https://"} and {row[3] for row in rows[1:]} == {"1"}

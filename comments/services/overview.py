@@ -1,6 +1,8 @@
 """The editors' overview of a site: what came in, what was decided, how fast, and why held."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 import statistics
 from collections import Counter
@@ -17,6 +19,9 @@ OUTCOMES = ("published", "held", "removed", "spam")
 _OUTCOME = {CommentStatus.APPROVED: "published", CommentStatus.PENDING: "held",
             CommentStatus.REMOVED: "removed", CommentStatus.DELETED: "removed",
             CommentStatus.SPAM: "spam"}
+CHARTS = ("daily", "threads", "reasons")
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Sample sizes that keep the page fast on a large site.
 MAX_DECISIONS = 10_000
 MAX_REASONS = 5_000
@@ -100,3 +105,26 @@ def _reasons(scope: object, start: datetime) -> list[tuple[str, int]]:
         for reason in reasons or []:
             counter[re.sub(r"\d+(\.\d+)?", "N", reason.split(":")[0]).strip()] += 1
     return counter.most_common(8)
+
+
+def _cell(value: object) -> object:
+    """A cell a spreadsheet shows as written: text that would start a formula gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(data: Overview, chart: str) -> str:
+    """The numbers behind one chart (one of CHARTS) as CSV, safe to open in a spreadsheet."""
+    rows: list[list[object]]
+    if chart == "daily":
+        rows = [["day", *OUTCOMES], *([d.day.isoformat(), *(d.counts[o] for o in OUTCOMES)]
+                                      for d in data.days)]
+    elif chart == "threads":
+        rows = [["article", "title", "url", "comments_today"],
+                *([t.article_key, t.title or "", t.url or "", n] for t, n in data.active_threads)]
+    else:
+        rows = [["reason", "comments"], *([reason, n] for reason, n in data.top_reasons)]
+    out = io.StringIO()
+    csv.writer(out).writerows([_cell(value) for value in row] for row in rows)
+    return out.getvalue()
