@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from comments import __version__
 from comments.extensions import db
-from comments.models import ApiToken, Ban, Moderator, Role
+from comments.models import ApiToken, Ban, Comment, Moderator, Role, Thread
 from comments.services.accounts import create_moderator
 
 from .modhelpers import PASSWORD, account, csrf_token, login, post_comment, setup_sites, status_of
@@ -24,6 +24,7 @@ def world(app: Flask) -> dict[str, int]:
     with app.app_context():
         ids["ban"] = db.session.scalar(db.select(Ban.id))
         ids["newsmod"] = db.session.scalar(db.select(Moderator.id).filter_by(email="newsmod@example.org"))
+        ids["thread"] = db.session.get(Comment, ids["news"]).thread_id
     return ids
 
 
@@ -265,3 +266,19 @@ def test_the_log_filter_lists_only_the_accounts_on_the_moderators_sites(
     everyone = admin.get("/mod/log").get_data(as_text=True)
     for shown in ("newsmod@example.org", "blogmod@example.org", "gone@example.org"):
         assert shown in everyone
+
+
+@pytest.mark.parametrize("target", ["/mod/log\r\nSet-Cookie: a=b", "/mod/log\nX: y", "/mod/log\rX: y",
+                                    "/mod/log\x00", "/mod/log\x7f"])
+def test_a_next_with_control_characters_never_reaches_the_location_header(
+        app: Flask, world: dict[str, int], target: str) -> None:
+    client = app.test_client()
+    res = client.post("/mod/login", data={"email": "admin@example.org", "password": PASSWORD,
+                                          "csrf_token": csrf_token(client), "next": target})
+    assert res.status_code == 400 and "Location" not in res.headers
+    assert client.get("/mod/queue").headers["Location"].startswith("/mod/login")  # not logged in
+    client, token = login(app, "admin@example.org")
+    res = client.post(f"/mod/threads/{world['thread']}/close", data={"csrf_token": token, "next": target})
+    assert res.status_code == 400 and "Location" not in res.headers
+    with app.app_context():
+        assert db.session.get(Thread, world["thread"]).closed_at is None

@@ -6,6 +6,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 
 from comments.extensions import db
@@ -111,3 +112,16 @@ def test_overview_csv_cells_a_spreadsheet_would_run_start_with_a_quote(app: Flas
     assert sorted(row[1] for row in rows[1:]) == sorted("'" + f for f in FORMULAS)
     assert sorted(row[0] for row in rows[1:]) == sorted(f"'{f}{i}" for i, f in enumerate(FORMULAS))
     assert {row[2][:8] for row in rows[1:]} == {"https://"} and {row[3] for row in rows[1:]} == {"1"}
+
+
+@pytest.mark.parametrize("query", ["page=x", "page=0", "page=99999999999999999999999",
+                                   "moderator=99999999999999999999999", "moderator=0",
+                                   f"moderator={'9' * 5000}", "moderator=-1"])
+def test_log_filters_out_of_range_are_4xx_pages(app: Flask, query: str) -> None:
+    setup_sites(app)
+    client, _ = login(app, "admin@example.org")
+    res = client.get(f"/mod/log?{query}")
+    assert 400 <= res.status_code < 500
+    assert res.mimetype == "text/html"
+    # An empty filter is no filter, as the log's own form sends it.
+    assert client.get("/mod/log?page=&moderator=&site=").status_code == 200

@@ -340,3 +340,11 @@ def test_feed_ids_use_the_public_url_when_set(tmp_path: Path, _postgres_schema: 
     assert root.findtext(f"{ATOM}entry/{ATOM}id", "").endswith(f":news:comment/{cid}")
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("path", ["/t/news?article=%00", "/feeds/news/thread.atom?article=%00",
+                                  "/t/news?article=a%00b&cursor=%00", "/feeds/news.atom?x=%00"])
+def test_a_nul_in_the_query_is_a_400_page(client: FlaskClient, site: Site, path: str) -> None:
+    res = client.get(path)
+    assert res.status_code == 400
+    assert res.mimetype == "text/html"

@@ -10,6 +10,7 @@ from ..models import AuditEntry, Ban, Comment, CommentRevision, CommentStatus
 from ..sanitize import excerpt
 from ..services import accounts, moderation, queue
 from ..services.sites import get_site
+from . import params
 from .payload import iso, json_body
 
 bp = Blueprint("mod_api", __name__, url_prefix="/api/v1/mod")
@@ -24,15 +25,6 @@ def authenticate() -> None:
     if moderator is None:
         raise Unauthorized("Send a valid API token as 'Authorization: Bearer TOKEN'.")
     g.moderator = moderator
-
-
-def _int(name: str, default: int | None = None) -> int | None:
-    value = request.args.get(name, "")
-    if not value:
-        return default
-    if not (value.isascii() and value.isdigit()) or len(value) > 9:
-        raise Invalid(f"'{name}' must be a whole number.", name)
-    return int(value)
 
 
 def _page_json(page: queue.Page, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -93,7 +85,7 @@ def _ban_json(b: Ban) -> dict[str, Any]:
 def pending() -> Response:
     """Pending comments, oldest first."""
     return _comments_json(queue.pending(g.moderator, request.args.get("site") or None,
-                                        request.args.get("article") or None, _int("page", 1) or 1))
+                                        request.args.get("article") or None, params.number("page", 1)))
 
 
 @bp.get("/comments")
@@ -106,7 +98,7 @@ def comments() -> Response:
                             site=request.args.get("site") or None,
                             article=request.args.get("article") or None,
                             author=request.args.get("author") or None, q=request.args.get("q") or None)
-    return _comments_json(queue.search(g.moderator, filters, _int("page", 1) or 1))
+    return _comments_json(queue.search(g.moderator, filters, params.number("page", 1)))
 
 
 @bp.get("/comments/<id:comment_id>")
@@ -187,5 +179,5 @@ def lift(ban_id: int) -> Response:
 def log() -> Response:
     """The audit log of the token's sites, newest first."""
     page = queue.log(g.moderator, site=request.args.get("site") or None,
-                     moderator_id=_int("moderator"), page=_int("page", 1) or 1)
+                     moderator_id=params.number("moderator"), page=params.number("page", 1))
     return jsonify(_page_json(page, [_entry_json(e) for e in page.items]))

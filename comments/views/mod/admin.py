@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import EVENTS, SETTINGS, Moderation, Moderator, Role, Site, Webhook
 from ...services import accounts, moderation, notify, queue, sites, sso, webhooks
 from ...services import overview as overview_service
+from .. import params
 
 bp = Blueprint("admin", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,15 +34,12 @@ def admin_required(view: F) -> F:
 @bp.get("/log")
 def log() -> str:
     """Every action on the moderator's sites, newest first, by moderator and site."""
-    moderator_id = request.args.get("moderator", "")
-    page_arg = request.args.get("page", "1")
-    if (moderator_id and not (moderator_id.isascii() and moderator_id.isdigit())) or not (
-            page_arg.isascii() and page_arg.isdigit()):
-        abort(400, "Filters must be whole numbers.")
-    page = queue.log(g.moderator, site=request.args.get("site") or None,
-                     moderator_id=int(moderator_id) if moderator_id else None, page=int(page_arg))
+    site, moderator_id = request.args.get("site") or None, params.number("moderator")
+    page = queue.log(g.moderator, site=site, moderator_id=moderator_id,
+                     page=params.number("page", 1))
     return render_template("mod/log.html", page=page, people=accounts.colleagues(g.moderator),
-                           site=request.args.get("site", ""), moderator_id=moderator_id)
+                           site=site or "", moderator_id=moderator_id,
+                           query={"site": site, "moderator": moderator_id})
 
 
 @bp.get("/overview")

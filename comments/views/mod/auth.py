@@ -1,24 +1,16 @@
 """Logging moderators in and out, and changing one's own password."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (Blueprint, Response, flash, g, redirect, render_template, request, session,
                    url_for)
 
 from ... import limits
 from ...extensions import limiter
 from ...models import Moderator
+from ...security import local_target
 from ...services import accounts
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this server: never an open redirect."""
-    if target and target.startswith("/mod") and not urlsplit(target).netloc and "\\" not in target:
-        return target
-    return url_for("mod.moderate.queue_page")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,15 +23,15 @@ def _safe_next(target: str | None) -> str:
 def login() -> Response | tuple[str, int] | str:
     """The login form; a wrong email or password gets one message for both."""
     if request.method == "GET":
-        return render_template("mod/login.html", next=request.args.get("next", ""))
+        return render_template("mod/login.html", next=local_target(request.args.get("next")))
+    target = local_target(request.form.get("next"))
     moderator = accounts.authenticate(request.form.get("email", ""),
                                       request.form.get("password", ""))
     if moderator is None:
-        return render_template("mod/login.html", error="Wrong email or password.",
-                               next=request.form.get("next", ""),
+        return render_template("mod/login.html", error="Wrong email or password.", next=target,
                                email=request.form.get("email", "")), 401
     _start_session(moderator)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(target or url_for("mod.moderate.queue_page"))
 
 
 def _start_session(moderator: Moderator) -> None:

@@ -1,28 +1,21 @@
 """The queue, every comment, one comment in context, and the actions on them."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from ...extensions import db
 from ...models import CommentStatus
+from ...security import local_target
 from ...services import moderation, queue
 from ...services.sites import get_site
+from .. import params
 
 bp = Blueprint("moderate", __name__)
 
 STATUS_CHOICES = [s.value for s in CommentStatus]
 BAN_DAYS = {"1": 1, "7": 7, "30": 30, "365": 365, "forever": None}
-
-
-def _int_arg(name: str, default: int | None = None) -> int | None:
-    value = request.values.get(name, "")
-    if not value:
-        return default
-    if not (value.isascii() and value.isdigit()) or len(value) > 9:
-        abort(400, f"'{name}' must be a whole number.")
-    return int(value)
 
 
 def _context(page: queue.Page) -> dict[str, Any]:
@@ -38,11 +31,11 @@ def _context(page: queue.Page) -> dict[str, Any]:
 def queue_page() -> str:
     """Pending comments, oldest first, with all a moderator needs to decide."""
     site, article = request.args.get("site") or None, request.args.get("article") or None
-    page = queue.pending(g.moderator, site, article, _int_arg("page", 1) or 1)
+    page = queue.pending(g.moderator, site, article, params.number("page", 1))
     if site is None and article is None:
         g.queue_count = page.total
     return render_template("mod/queue.html", page=page, site=site, article=article,
-                           **_context(page))
+                           query={"site": site, "article": article}, **_context(page))
 
 
 @bp.get("/comments")
@@ -56,8 +49,9 @@ def comments() -> str:
                             article=request.args.get("article") or None,
                             author=request.args.get("author") or None,
                             q=request.args.get("q") or None)
-    page = queue.search(g.moderator, filters, _int_arg("page", 1) or 1)
+    page = queue.search(g.moderator, filters, params.number("page", 1))
     return render_template("mod/comments.html", page=page, filters=filters,
+                           query=asdict(filters) | {"status": status},
                            statuses=STATUS_CHOICES, **_context(page))
 
 
@@ -77,17 +71,17 @@ def act() -> Response:
     one = request.form.get("one", "")
     if one:
         action, _, raw_id = one.partition(":")
-        if not (raw_id.isascii() and raw_id.isdigit()):
-            abort(400, "Unknown comment.")
-        ids = [int(raw_id)]
+        ids = params.ids([raw_id], "one")
         reason = request.form.get(f"reason-{raw_id}") or request.form.get("reason")
     else:
         action = request.form.get("action", "")
-        ids = [int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit()]
+        ids = params.ids(request.form.getlist("ids"), "ids")
         reason = request.form.get("reason")
+    # Where to go afterwards is read first: a bad form changes nothing.
+    target = _back(ids, params.ids(request.form.get("order", "").split(","), "order"))
     moderation.apply(g.moderator, ids, action, reason)
     flash(f"{_done(action)} {len(ids)} comment{'s' if len(ids) != 1 else ''}.")
-    return redirect(_back(ids))
+    return redirect(target)
 
 
 def _done(action: str) -> str:
@@ -95,12 +89,9 @@ def _done(action: str) -> str:
             "feature": "Featured", "unfeature": "Unfeatured"}.get(action, action)
 
 
-def _back(acted: list[int]) -> str:
+def _back(acted: list[int], order: list[int]) -> str:
     """Back where the moderator was, focused on the next comment they have not acted on yet."""
-    target = request.form.get("next", "")
-    if not target.startswith("/mod") or target.startswith("//"):
-        target = url_for("mod.moderate.queue_page")
-    order = [int(v) for v in request.form.get("order", "").split(",") if v.isascii() and v.isdigit()]
+    target = local_target(request.form.get("next")) or url_for("mod.moderate.queue_page")
     if acted and acted[-1] in order:
         if request.form.get("stay"):
             return f"{target}#c{acted[-1]}"
@@ -113,10 +104,10 @@ def _back(acted: list[int]) -> str:
 @bp.post("/threads/<id:thread_id>/<any(close, open):change>")
 def close_thread(thread_id: int, change: str) -> Response:
     """Close a thread to new comments, or open it again."""
+    target = local_target(request.form.get("next"), "/mod/") or url_for("mod.moderate.queue_page")
     thread = moderation.set_closed(g.moderator, thread_id, change == "close")
     flash(f"{'Closed' if change == 'close' else 'Opened'} comments on {thread.title or thread.article_key}.")
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/mod/") else url_for("mod.moderate.queue_page"))
+    return redirect(target)
 
 
 @bp.get("/comments/<id:comment_id>/ban")
