@@ -10,13 +10,14 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from comments.extensions import db
-from comments.models import Comment, Moderator, Site
+from comments.models import AuditEntry, Comment, Moderator, Site
 from comments.services.accounts import create_moderator
 from comments.services.moderation import apply, ban
 from comments.services.sites import create_site
 from comments.services.sso import rotate_secret
 
 from .helpers import ORIGIN, comment_payload, read
+from .modhelpers import PASSWORD, login
 
 
 @pytest.fixture
@@ -72,6 +73,8 @@ def test_the_name_and_email_fields_may_be_left_out(client: FlaskClient, secret: 
     (lambda s: jwt.encode({"sub": "x", "name": "n", "exp": int(time.time()) + 60}, s, algorithm="HS512"),
      "sso_invalid"),
     (lambda s: "not.a.jwt", "sso_invalid"),
+    (lambda s: token(s, exp=str(253402300799)), "sso_invalid"),
+    (lambda s: token(s, iat=str(int(time.time()))), "sso_invalid"),
     (lambda s: 12, "sso_invalid"),
 ])
 def test_bad_expired_tampered_or_foreign_tokens_are_refused(app: Flask, client: FlaskClient,
@@ -135,3 +138,66 @@ def test_set_site_rotates_and_turns_off_the_secret(app: Flask, runner: FlaskCliR
     assert send(client, token(new_secret)).status_code == 201
     runner.invoke(args=["comments", "set-site", "news", "--sso-secret", "off"])
     assert send(client, token(new_secret)).status_code == 422
+
+
+HOUR = 3600
+
+
+YEAR_9999 = 253402300799
+
+
+@pytest.mark.parametrize("claims", [
+    lambda now: {"exp": YEAR_9999},
+    lambda now: {"exp": YEAR_9999, "iat": now},
+    lambda now: {"exp": now + 600, "iat": 0},
+    lambda now: {"exp": now + 25 * HOUR, "iat": now},
+    lambda now: {"exp": now + 25 * HOUR},
+    lambda now: {"exp": now + 23 * HOUR + 1800, "iat": now - HOUR},
+])
+def test_a_token_living_longer_than_the_sites_cap_is_refused(app: Flask, client: FlaskClient,
+                                                            secret: str, claims) -> None:
+    res = send(client, token(secret, **claims(int(time.time()))))
+    assert res.status_code == 401
+    error = res.get_json()["error"]
+    assert error["code"] == "sso_lifetime" and error["field"] == "sso"
+    assert "1440 minutes" in error["message"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Comment.id))) == 0
+
+
+def test_a_token_within_the_cap_is_accepted(client: FlaskClient, secret: str) -> None:
+    now = int(time.time())
+    assert send(client, token(secret, iat=now - HOUR, exp=now + 23 * HOUR)).status_code == 201
+    assert send(client, token(secret, exp=now + 24 * HOUR)).status_code == 201
+
+
+def test_the_lifetime_cap_is_set_per_site_from_the_cli_and_the_admin_page(
+        app: Flask, runner: FlaskCliRunner, client: FlaskClient, secret: str) -> None:
+    now = int(time.time())
+    out = runner.invoke(args=["comments", "set-site", "news", "--sso-max-lifetime", "60"])
+    assert out.exit_code == 0 and "60 minutes" in out.output
+    refused = send(client, token(secret, iat=now, exp=now + 2 * HOUR))
+    assert refused.status_code == 401 and "60 minutes" in refused.get_json()["error"]["message"]
+    assert send(client, token(secret, iat=now, exp=now + HOUR)).status_code == 201
+    for bad in ("0", "-5", "x", "99999999999999999999"):
+        out = runner.invoke(args=["comments", "set-site", "news", "--sso-max-lifetime", bad])
+        assert out.exit_code != 0
+    with app.app_context():
+        create_moderator("admin@example.org", PASSWORD, "admin")
+        assert db.session.scalar(db.select(Site.sso_max_lifetime_minutes).filter_by(slug="news")) == 60
+    admin, csrf = login(app, "admin@example.org")
+    assert 'name="sso_max_lifetime_minutes" value="60"' in admin.get("/mod/sites/news").get_data(as_text=True)
+    for bad in ("0", "x", "9" * 5000):
+        res = admin.post("/mod/sites/news/sso", data={"csrf_token": csrf, "action": "lifetime",
+                                                      "sso_max_lifetime_minutes": bad})
+        assert 400 <= res.status_code < 500
+    res = admin.post("/mod/sites/news/sso", data={"csrf_token": csrf, "action": "lifetime",
+                                                  "sso_max_lifetime_minutes": "180"})
+    assert res.status_code == 302
+    assert send(client, token(secret, iat=now, exp=now + 2 * HOUR)).status_code == 201
+    with app.app_context():
+        site = db.session.scalar(db.select(Site).filter_by(slug="news"))
+        assert site.sso_max_lifetime_minutes == 180 and site.sso_secret
+        entries = db.session.scalars(db.select(AuditEntry).filter_by(action="site_update")
+                                     .order_by(AuditEntry.id)).all()
+        assert [e.detail.get("sso_max_lifetime_minutes") for e in entries][-2:] == [[1440, 60], [60, 180]]

@@ -57,9 +57,11 @@ def create_site(slug: str, name: str, origins: tuple[str, ...], moderation: str,
               help="A per-site setting (repeatable); `comments settings` lists them.")
 @click.option("--sso-secret", type=click.Choice(["rotate", "off"]),
               help="rotate: make a new single sign-on signing secret (printed once); off: stop SSO.")
+@click.option("--sso-max-lifetime", "sso_max_lifetime", metavar="MINUTES",
+              help="The longest a sign-on token may live, exp - iat (default 1440: 24 hours).")
 def set_site(slug: str, moderation: str | None, name: str | None, origins: tuple[str, ...],
              added: tuple[str, ...], removed: tuple[str, ...], settings: tuple[str, ...],
-             sso_secret: str | None) -> None:
+             sso_secret: str | None, sso_max_lifetime: str | None) -> None:
     """Change the settings of site SLUG (logged like a moderator's change)."""
     if origins and (added or removed):
         raise click.UsageError("--origin sets the whole list: use it, or --add-origin and "
@@ -75,12 +77,17 @@ def set_site(slug: str, moderation: str | None, name: str | None, origins: tuple
             if not sep:
                 raise click.BadParameter(f"{item!r} is not NAME=VALUE.", param_hint="--set")
             values[key.strip()] = sites.parse_setting(key.strip(), raw)
+        lifetime = None if sso_max_lifetime is None else sso.parse_max_lifetime(sso_max_lifetime)
         sites.update_site(site, actor=None, name=name, origins=allowed,
                           moderation=moderation, values=values)
+        if lifetime is not None:
+            sso.set_max_lifetime(site, lifetime)
     except ApiError as e:
         raise click.ClickException(e.message) from None
     click.echo(f"Site {site.slug!r}: moderation {site.moderation.value}, "
                f"origins {', '.join(site.origins) or '(none: no page may embed it)'}.")
+    if lifetime is not None:
+        click.echo(f"Single sign-on tokens live at most {site.sso_max_lifetime_minutes} minutes.")
     if sso_secret == "rotate":
         click.echo(f"Single sign-on secret (sign readers' tokens with it; shown once): "
                    f"{sso.rotate_secret(site)}")

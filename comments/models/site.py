@@ -83,4 +83,6 @@ class Site(SiteRules, db.Model):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The HS256 secret the site signs its readers' single sign-on tokens with; None: no SSO.
     sso_secret: Mapped[str | None] = mapped_column(String(128))
+    # The longest a sign-on token may live (exp - iat, or exp - now without iat), in minutes.
+    sso_max_lifetime_minutes: Mapped[int] = mapped_column(default=24 * 60, server_default="1440")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

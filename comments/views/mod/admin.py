@@ -88,6 +88,7 @@ def site_create() -> Response:
 def _site_page(site: Site, **shown: Any) -> str:
     return render_template("mod/site.html", site=site, settings=SETTINGS, events=EVENTS,
                            modes=[m.value for m in Moderation],
+                           sso_max_lifetime=sso.MAX_LIFETIME_MINUTES,
                            hooks=db.session.scalars(db.select(Webhook).filter_by(site_id=site.id)
                                                     .order_by(Webhook.id)).all(),
                            deliveries=webhooks.recent_deliveries(site), **shown)
@@ -137,13 +138,19 @@ def site_update(slug: str) -> Response:
 @bp.post("/sites/<slug>/sso")
 @admin_required
 def site_sso(slug: str) -> str | Response:
-    """Make a new single sign-on secret (shown once) or turn sign-on off."""
+    """Make a new single sign-on secret (shown once), turn sign-on off, or cap tokens' lifetime."""
     site = sites.get_site(slug)
-    if request.form.get("action") == "off":
+    action = request.form.get("action")
+    if action == "lifetime":
+        minutes = sso.parse_max_lifetime(request.form.get("sso_max_lifetime_minutes", ""))
+        sso.set_max_lifetime(site, minutes, g.moderator)
+        flash(f"Sign-on tokens live at most {minutes} minutes.")
+    elif action == "off":
         sso.disable(site, g.moderator)
         flash("Single sign-on is off.")
-        return redirect(url_for("mod.admin.site_page", slug=site.slug))
-    return _site_page(site, secret=sso.rotate_secret(site, g.moderator))
+    else:
+        return _site_page(site, secret=sso.rotate_secret(site, g.moderator))
+    return redirect(url_for("mod.admin.site_page", slug=site.slug))
 
 
 @bp.get("/moderators")
