@@ -9,7 +9,7 @@ address, indexed, for the spam filter's facts and bans.
 Rows from before count as before: their address hash is their reader hash.
 
 Revision ID: 0012
-Revises: 0015
+Revises: 0011
 Create Date: 2026-11-27 10:00:00
 
 """
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0015'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ moderator could not tell what changed in a comment that came back to the queue a
 Each edit now keeps the replaced text and its HTML, when, and whether the author or a moderator
 made it.
 
-Revision ID: 0011
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-26 10:00:00
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None

@@ -3,7 +3,7 @@
 A thread's title and URL follow the site's own pages (the latest a post brought); once an admin
 has fixed them on the thread's moderation page, readers' posts no longer change them.
 
-Revision ID: 0015
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-26 10:00:00
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None

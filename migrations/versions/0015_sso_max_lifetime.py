@@ -4,8 +4,8 @@ A token whose exp lay in the year 9999 was accepted, so a token that leaked (a p
 proxy, a log line) signed a reader in for ever. Each site now caps a token's lifetime, 24 hours
 unless its admin says otherwise.
 
-Revision ID: 0016
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 05:00:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0016'
-down_revision = '0011'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
