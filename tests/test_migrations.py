@@ -143,7 +143,7 @@ def test_upgrade_gives_queued_webhook_deliveries_their_site_and_webhook(empty_db
 
 def test_taking_the_article_lock_away_again_keeps_threads_and_comments(empty_db_app: Flask) -> None:
     with empty_db_app.app_context():
-        upgrade(revision="0015")
+        upgrade(revision="0011")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO sites (id, slug, name, origins, moderation, settings, created_at)"
                               " VALUES (7, 's', 'S', '[]', 'post', '{}', '2026-01-01')"))
@@ -154,7 +154,7 @@ def test_taking_the_article_lock_away_again_keeps_threads_and_comments(empty_db_
                               " html, status, created_at, featured, score, notify_replies, flagged,"
                               " reasons) VALUES (5, 3, 7, 0, 'n', 't', '<p>t</p>', 'approved',"
                               " '2026-01-01', false, 0, false, false, '[]')"))
-        downgrade(revision="0015-1")
+        downgrade(revision="0010")
         with db.engine.connect() as conn:
             kept = conn.execute(text("SELECT thread_id FROM comments")).scalars().all()
         upgrade()
@@ -165,7 +165,7 @@ def test_taking_the_article_lock_away_again_keeps_threads_and_comments(empty_db_
 def test_upgrade_keys_addresses_and_counts_earlier_votes_and_reports_as_before(
         empty_db_app: Flask) -> None:
     with empty_db_app.app_context():
-        upgrade(revision="0015")
+        upgrade(revision="0011")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO sites (id, slug, name, origins, moderation, settings, created_at)"
                               " VALUES (7, 's', 'S', '[]', 'post', '{}', '2026-01-01')"))
@@ -186,7 +186,7 @@ def test_upgrade_keys_addresses_and_counts_earlier_votes_and_reports_as_before(
             nets = conn.execute(text("SELECT id, client_net FROM comments ORDER BY id")).all()
             votes = conn.execute(text("SELECT voter_hash, address_hash FROM votes ORDER BY id")).all()
             reports = conn.execute(text("SELECT address_hash, dismissed_at FROM reports")).all()
-        downgrade(revision="0015")
+        downgrade(revision="0011")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM votes")).scalar() == 2
         db.engine.dispose()
