@@ -88,6 +88,9 @@ class Defaults:
     MAX_COUNT_ARTICLES = 100
     # Megabytes of rendered thread pages each worker keeps (thread_cache.py); 0 turns the cache off.
     THREAD_CACHE_MB = 32
+    # Replies of each top-level comment a thread page carries (the first ones, depth-first); the
+    # rest are counted in `more_replies` and read with `root=`. 0 sends every reply.
+    THREAD_FOLD_REPLIES = 3
     # Seconds a shared cache (a CDN or a caching proxy) may serve a thread or counts answer without
     # asking again; 0 makes it revalidate every time (cheap: the ETag answers 304). Browsers always
     # revalidate, so a reader who just posted never sees an older page.
@@ -119,7 +122,7 @@ class Defaults:
 
 _INT_KEYS = ("SQLITE_BUSY_TIMEOUT_MS", "MAX_CONTENT_LENGTH", "PROXY_COUNT", "MAX_TEXT_LENGTH",
              "MAX_NAME_LENGTH", "MAX_COUNT_ARTICLES", "MAX_DEPTH",
-             "THREAD_CACHE_MB", "SHARED_CACHE_SECONDS",
+             "THREAD_CACHE_MB", "THREAD_FOLD_REPLIES", "SHARED_CACHE_SECONDS",
              "MOD_IDLE_MINUTES", "IP_RETENTION_DAYS", "WEBHOOK_MAX_ATTEMPTS", "MAIL_PORT", "MAIL_MAX_ATTEMPTS",
              "MAIL_POLL_SECONDS", "MAIL_LINK_MAX_AGE_HOURS")
 

@@ -1,11 +1,12 @@
 """Rendered thread pages, kept in each worker's memory.
 
 A page is keyed by its thread's id, creation time and version, and by the page asked for (sort,
-size, cursor, branch). Every write that changes what readers see bumps the thread's version in
-the database, and every read looks the version up there (the one query of a cached read), so a
-worker never serves a page older than the last write, whichever worker or machine made it. When a
-newer version of a thread is stored, the older ones are dropped; beyond that, the least recently
-used pages go first once the cache holds `THREAD_CACHE_MB` of pages. 0 turns it off.
+size, cursor, branch, replies kept per top-level comment). Every write that changes what readers
+see bumps the thread's version in the database, and every read looks the version up there (the
+one query of a cached read), so a worker never serves a page older than the last write, whichever
+worker or machine made it. When a newer version of a thread is stored, the older ones are
+dropped; beyond that, the least recently used pages go first once the cache holds
+`THREAD_CACHE_MB` of pages. 0 turns it off.
 """
 from __future__ import annotations
 

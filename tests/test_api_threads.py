@@ -244,3 +244,80 @@ def test_reads_with_text_no_database_can_hold_are_4xx(client: FlaskClient, query
     assert res.get_json()["error"]["field"] in ("site", "article", "limit", "cursor")
     counts = client.get(f"/api/v1/counts?{query.replace('&limit=%C2%B2', '').split('&cursor')[0]}")
     assert counts.status_code in (200, 404, 422)
+
+
+def _ids(nodes: list[dict]) -> list[tuple[int, list]]:
+    """The shape of a (sub)thread: each comment's id with its replies'."""
+    return [(n["id"], _ids(n["replies"])) for n in nodes]
+
+
+def _folds(nodes: list[dict]) -> dict[int, int]:
+    """Every `more_replies` in a (sub)thread, by comment id."""
+    found = {n["id"]: n["more_replies"] for n in nodes if "more_replies" in n}
+    for n in nodes:
+        found.update(_folds(n["replies"]))
+    return found
+
+
+def _branch(client: FlaskClient) -> dict[str, int]:
+    """A top-level comment `a` with replies a1 (a1x, a1y), a2, a3, and `b` with one reply."""
+    ids = {"a": post(client, text="a").get_json()["comment"]["id"]}
+    ids["b"] = post(client, text="b").get_json()["comment"]["id"]
+    for name, parent in (("a1", "a"), ("a1x", "a1"), ("a1y", "a1"), ("a2", "a"), ("a3", "a"),
+                         ("b1", "b")):
+        ids[name] = post(client, text=name, parent_id=ids[parent]).get_json()["comment"]["id"]
+    return ids
+
+
+def test_a_page_carries_each_top_level_comments_first_replies_depth_first(
+    app: Flask, client: FlaskClient
+) -> None:
+    i = _branch(client)
+    body = read(client).get_json()
+    assert app.config["THREAD_FOLD_REPLIES"] == 3
+    assert body["thread"]["count"] == 8
+    assert _ids(body["comments"]) == [(i["a"], [(i["a1"], [(i["a1x"], []), (i["a1y"], [])])]),
+                                      (i["b"], [(i["b1"], [])])]
+    assert _folds(body["comments"]) == {i["a"]: 2}
+    app.config["THREAD_FOLD_REPLIES"] = 2
+    body = read(client).get_json()
+    # A reply shown always has its parent shown; each cut is counted once, where it was made.
+    assert _ids(body["comments"]) == [(i["a"], [(i["a1"], [(i["a1x"], [])])]),
+                                      (i["b"], [(i["b1"], [])])]
+    assert _folds(body["comments"]) == {i["a"]: 2, i["a1"]: 1}
+    app.config["THREAD_FOLD_REPLIES"] = 0
+    body = read(client).get_json()
+    assert len(body["comments"][0]["replies"]) == 3 and _folds(body["comments"]) == {}
+
+
+def test_root_gives_the_whole_branch_unfolded_and_is_cached_apart_from_the_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    i = _branch(client)
+    page = read(client)
+    branch = read(client, root=str(i["a"]))
+    assert page.headers["ETag"] != branch.headers["ETag"]
+    assert _ids(branch.get_json()["comments"]) == [
+        (i["a"], [(i["a1"], [(i["a1x"], []), (i["a1y"], [])]), (i["a2"], []), (i["a3"], [])])]
+    assert _folds(branch.get_json()["comments"]) == {}
+    assert "more_replies" in read(client).get_json()["comments"][0]
+    # A new reply to a folded comment moves the page's count and the branch alike.
+    a4 = post(client, text="a4", parent_id=i["a"]).get_json()["comment"]["id"]
+    assert _folds(read(client).get_json()["comments"]) == {i["a"]: 3}
+    assert _ids(read(client, root=str(i["a"])).get_json()["comments"])[0][1][-1] == (a4, [])
+
+
+@pytest.mark.parametrize("sort", ["oldest", "newest", "top"])
+def test_folding_is_the_same_on_every_read_and_in_every_sort(
+    app: Flask, client: FlaskClient, sort: str
+) -> None:
+    i = _branch(client)
+    post(client, text="vote me", parent_id=i["a3"])
+    expected = [(i["a1"], [(i["a1x"], []), (i["a1y"], [])])]
+    first = read(client, sort=sort).get_json()["comments"]
+    by_id = {c["id"]: c for c in first}
+    assert _ids(by_id[i["a"]]["replies"]) == expected
+    assert by_id[i["a"]]["more_replies"] == 3
+    # Byte for byte the same answer from a fresh render as from the cache.
+    app.extensions["comments.thread_cache"].max_bytes = 0
+    assert read(client, sort=sort).get_json()["comments"] == first

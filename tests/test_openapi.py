@@ -173,6 +173,16 @@ def test_a_scripted_scenario_answers_as_documented(app: Flask, client: FlaskClie
     assert statuses >= {200, 201, 304, 400, 401, 403, 404, 413, 415, 422}
 
 
+def test_a_folded_page_answers_as_documented(app: Flask, client: FlaskClient, site: Site) -> None:
+    api = Contract(client)
+    threads, read = "/api/v1/threads", "/api/v1/threads?site=news&article=story-1"
+    parent = api.call("post", "/api/v1/comments", json=comment_payload())["comment"]["id"]
+    for n in range(4):
+        api.call("post", "/api/v1/comments", json=comment_payload(parent_id=parent, text=f"r{n}"))
+    assert api.call("get", threads, read)["comments"][0]["more_replies"] == 1
+    assert "more_replies" not in api.call("get", threads, f"{read}&root={parent}")["comments"][0]
+
+
 def test_a_rate_limited_answer_is_documented(tmp_path: Path, _postgres_schema: None) -> None:
     app = make_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_POST="1 per minute",
                    RATELIMIT_KEY_PREFIX=f"openapi-{uuid.uuid4().hex}")

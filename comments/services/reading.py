@@ -36,6 +36,8 @@ class Node:
     status: CommentStatus
     created_at: datetime | None
     replies: list[Node] = field(default_factory=list)
+    # Replies below it left off a folded page, those not counted by a shown reply.
+    more: int = 0
 
     @property
     def visible(self) -> bool:
@@ -174,8 +176,11 @@ def _after(cursor: str, sort: str) -> ColumnElement[bool]:
 
 def thread_tree(site: Site | SiteSnapshot, article: str, sort: str = "oldest", limit: int | None = None,
                 cursor: str | None = None, root: int | None = None,
-                thread: Thread | ThreadSnapshot | None = None) -> ThreadView:
-    """A page of top-level comments (featured first on the first page) with all their replies."""
+                thread: Thread | ThreadSnapshot | None = None, fold: int = 0) -> ThreadView:
+    """A page of top-level comments (featured first on the first page) with their replies.
+
+    With `fold`, a page (not a `root` branch) keeps each top-level comment's first `fold` replies.
+    """
     # A cursor is checked even where there is nothing to page through.
     after = _after(cursor, sort) if cursor is not None else None
     thread = thread or find_thread(site, article)
@@ -207,6 +212,9 @@ def thread_tree(site: Site | SiteSnapshot, article: str, sort: str = "oldest", l
             .order_by(Comment.created_at, Comment.id)
         )) if tops else []
     roots = _assemble(tops, replies)
+    if fold and root is None:
+        for node in roots:
+            _fold(node, fold)
     next_cursor = _encode(_cursor_key(page[-1], sort)) if more and page else None
     return ThreadView(thread, roots, next_cursor)
 
@@ -233,6 +241,28 @@ def _prune(nodes: list[Node]) -> list[Node]:
         if node.visible or node.replies:
             kept.append(node)
     return kept
+
+
+def _fold(node: Node, budget: int) -> int:
+    """Keep the first `budget` replies below `node` depth-first (oldest first); how many were kept.
+
+    A kept reply's parent is always kept, and each node counts the hidden replies it leads to.
+    """
+    kept: list[Node] = []
+    used = 0
+    for child in node.replies:
+        if used >= budget:
+            break
+        kept.append(child)
+        used += 1 + _fold(child, budget - used - 1)
+    node.more = sum(1 + _size(child) for child in node.replies[len(kept):])
+    node.replies = kept
+    return used
+
+
+def _size(node: Node) -> int:
+    """Replies below `node`, at any depth."""
+    return sum(1 + _size(child) for child in node.replies)
 
 
 def place(comment: Comment) -> tuple[list[int], int]:

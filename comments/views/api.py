@@ -42,7 +42,8 @@ def thread() -> Response:
     # The version moves with every write that changes what readers see: a cheap revalidation,
     # and the key of the rendered page in this worker's cache.
     key = found and (found.id, found.created_at, found.version)
-    page = (sort, limit, cursor, root)
+    fold = current_app.config["THREAD_FOLD_REPLIES"]
+    page = (sort, limit, cursor, root, fold)
     digest = hashlib.sha256(repr((key, page)).encode()).hexdigest()[:20]
     etag = f"t{found.id}.{found.version}.{digest}" if found else f"none.{digest}"
     if request.if_none_match.contains_weak(etag):
@@ -52,7 +53,7 @@ def thread() -> Response:
         comments = cache.get(key, page) if key and cache.enabled else None
         if comments is None:
             view = reading.thread_tree(site, article, sort, limit=limit, cursor=cursor, root=root,
-                                       thread=found)
+                                       thread=found, fold=fold)
             comments = _compact({"comments": [_node_json(node) for node in view.roots],
                                  "next_cursor": view.next_cursor})
             if key and cache.enabled:
@@ -252,6 +253,13 @@ def _comment_json(comment: Comment, replies: list[dict[str, Any]] | None = None)
 
 
 def _node_json(node: Node) -> dict[str, Any]:
+    shown = _shown_json(node)
+    if node.more:
+        shown["more_replies"] = node.more
+    return shown
+
+
+def _shown_json(node: Node) -> dict[str, Any]:
     replies = [_node_json(child) for child in node.replies]
     if node.visible and node.comment is not None:
         return _comment_json(node.comment, replies)
