@@ -87,6 +87,10 @@ def test_deep_replies_stop_indenting_and_removed_ones_keep_their_place(
         apply(db.session.scalar(db.select(Moderator)), [ids[1]], "remove")
 
     page.goto(f"{demo_origin}/")
+    # The page carries the chain's first three replies; the rest of the branch comes on demand.
+    expect(widget(page).locator(".body", has_text="Level 3")).to_be_visible()
+    expect(widget(page).locator(".body", has_text="Level 4")).to_have_count(0)
+    widget(page).get_by_role("button", name="Show 3 more replies").click()
     expect(widget(page).locator(".body", has_text="Level 6")).to_be_visible()
     assert page.evaluate(DEPTHS) == [
         ["Level 0", 0, None],

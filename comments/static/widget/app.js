@@ -54,7 +54,7 @@ export async function mount(element, scriptUrl) {
     !info.closed && data.status === "approved" && replyButton(data, node),
     ...ownActions(data, node),
     reportButton(data, node.item),
-  ]);
+  ], branch);
   const ownActions = createOwnActions({
     messages, store, api, thread,
     windowSeconds: () => info.edit_window ?? 0,
@@ -201,14 +201,25 @@ export async function mount(element, scriptUrl) {
     let node = thread.reveal(id);
     if (!node) {
       try {
+        // Not on the page, or folded away under its top-level comment: fetch the whole branch.
         const { root_id: rootId } = await api.comment(id);
-        if (!thread.reveal(rootId)) thread.render((await api.thread(query({ root: rootId }))).data.comments);
-        node = thread.reveal(id);
+        node = thread.expand(id, await branch(rootId)) && thread.reveal(id);
       } catch {
         return; // Removed, held or never there: the thread stays as it is.
       }
     }
     if (node) thread.highlight(node);
+  }
+
+  /** A top-level comment with all its replies; a failure is told in the status line. */
+  async function branch(rootId) {
+    try {
+      return (await api.thread(query({ root: rootId }))).data.comments[0];
+    } catch (error) {
+      status.textContent = messages.loadFailed;
+      status.hidden = false;
+      throw error;
+    }
   }
 
   /** The reader's own held comments, shown to them again after a reload where the site allows it. */

@@ -8,11 +8,12 @@ const MAX_DEPTH = 4;
 const SHOWN_REPLIES = 3;
 
 /**
- * A thread view. `footer(data, node)` makes the buttons under a comment (votes, Reply, Edit, Report).
+ * A thread view. `footer(data, node)` makes the buttons under a comment (votes, Reply, Edit, Report);
+ * `loadBranch(rootId)` fetches a top-level comment with all its replies, for those the server folded.
  * A node is `{data, item, depth, parent, list}`: the comment's data, its list item, and the list its
  * replies go into. Every comment received is known, even while it waits folded away unrendered.
  */
-export function createThread(messages, footer) {
+export function createThread(messages, footer, loadBranch) {
   const element = h("ol", { className: "thread" });
   const locale = messages.locale;
   let nodes = new Map();
@@ -65,23 +66,77 @@ export function createThread(messages, footer) {
       h("footer", {}, ...footer(data, node))));
   }
 
-  /** The first few replies now; the rest behind a button, rendered when it is pressed. */
+  /** A "Show N more replies" item in the node's list, before `before`. */
+  function moreButton(node, n, before, onclick) {
+    const button = h("button", { type: "button", className: "link", onclick }, plural(messages.moreReplies, n, locale));
+    return node.list.insertBefore(h("li", { className: "more" }, button), before);
+  }
+
+  /**
+   * The first few replies now; the rest behind a button, rendered when it is pressed. Replies the
+   * server left off (`more_replies`) are behind a button that fetches the whole branch.
+   */
   function addReplies(node, replies, before) {
     for (const reply of replies.slice(0, SHOWN_REPLIES)) add(reply, node, before);
     const rest = replies.slice(SHOWN_REPLIES);
+    const folded = node.data.more_replies;
+    let loading = false;
+    // The button keeps the focus while it loads (a disabled one would drop it).
+    const fetchMore = async ({ currentTarget: button }) => {
+      if (loading) return;
+      loading = true;
+      button.textContent = messages.loading;
+      try {
+        expand(node.data.id, await loadBranch(rootOf(node.data.id)))?.item.focus();
+      } catch {
+        button.textContent = plural(messages.moreReplies, folded, locale);
+      } finally {
+        loading = false;
+      }
+    };
+    const later = folded ? moreButton(node, folded, before, fetchMore) : before;
     if (!rest.length) return;
-    const more = h("li", { className: "more" }, h("button", {
-      type: "button",
-      className: "link",
-      onclick: () => node.unfold().item.focus(),
-    }, plural(messages.moreReplies, rest.length, locale)));
-    node.list.insertBefore(more, before);
+    const more = moreButton(node, rest.length, later, () => node.unfold().item.focus());
     node.unfold = () => {
       node.unfold = null;
       const shown = rest.map((reply) => add(reply, node, more));
       more.remove();
       return shown[0];
     };
+  }
+
+  function rootOf(id) {
+    while (known.get(id)?.parent != null) id = known.get(id).parent;
+    return id;
+  }
+
+  /**
+   * Show a whole branch (a top-level comment with every reply) in place of the one shown, or at the
+   * end; the reader's held replies in it stay. Returns the node of the first reply new under `id`.
+   */
+  function expand(id, branch) {
+    const old = nodes.get(branch.id);
+    const seen = new Set();
+    const held = [];
+    if (old) {
+      seen.add(branch.id);
+      for (const [cid, entry] of known) {
+        if (!seen.has(entry.parent)) continue;
+        seen.add(cid);
+        if (entry.data.status === "pending") held.push(entry.data);
+      }
+      for (const cid of seen) {
+        nodes.delete(cid);
+        known.delete(cid);
+      }
+    }
+    learn(branch, null);
+    add(branch, null, old?.item ?? null);
+    old?.item.remove();
+    for (const data of held) if (!known.has(data.id) && known.has(data.parent_id)) api.insert(data);
+    const under = find(branch, id);
+    const first = under && flat(under.replies ?? []).find((cid) => !seen.has(cid));
+    return reveal(first ?? id);
   }
 
   /** The node of a comment that was received, unfolding the replies it is among; else null. */
@@ -93,9 +148,10 @@ export function createThread(messages, footer) {
     return nodes.get(id) ?? null;
   }
 
-  return {
+  const api = {
     element,
     reveal,
+    expand,
     knows: (id) => known.has(id),
     /** Start again, empty. */
     clear() {
@@ -147,6 +203,17 @@ export function createThread(messages, footer) {
       node.item.focus({ preventScroll: true });
     },
   };
+  return api;
+}
+
+/** The comment with this id in a branch's data, or undefined. */
+function find(data, id) {
+  return data.id === id ? data : (data.replies ?? []).map((reply) => find(reply, id)).find(Boolean);
+}
+
+/** The ids of comments and their replies, depth-first. */
+function flat(list) {
+  return list.flatMap((data) => [data.id, ...flat(data.replies ?? [])]);
 }
 
 /** "3 minutes ago", with the full date and time on hover. */
