@@ -107,3 +107,50 @@ def test_featured_comments_come_first_and_are_marked(page: Page, app: Flask, dem
     assert top_level_texts(page) == ["Comment 3", "Comment 1", "Comment 2"]
     expect(comment(page, "Comment 3").locator(".badge")).to_have_text("Featured")
     expect(widget(page).locator(".badge")).to_have_count(1)
+
+
+@pytest.mark.browser
+def test_replies_the_server_folded_come_in_place_with_their_branch(
+    page: Page, app: Flask, demo_origin: str
+) -> None:
+    top = posted(app, demo_origin, "The question.")["comment"]["id"]
+    first = posted(app, demo_origin, "First answer.", parent_id=top)["comment"]["id"]
+    for n in range(1, 5):
+        posted(app, demo_origin, f"Follow-up {n}.", parent_id=first)
+    posted(app, demo_origin, "Second answer.", parent_id=top)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/v1/threads" in r.url else None)
+    page.goto(f"{demo_origin}/")
+    expect(widget(page).locator(".count")).to_have_text("7 comments")
+    # The page carries three replies, depth-first; each cut is counted where it was made.
+    assert replies_of(page, "First answer.") == ["Follow-up 1.", "Follow-up 2."]
+    assert replies_of(page, "The question.") == ["First answer."]
+    folded = comment(page, "First answer.").get_by_role("button", name="Show 2 more replies")
+    expect(comment(page, "The question.").locator(":scope > .replies > .more button")) \
+        .to_have_text("Show 1 more reply")
+
+    folded.focus()
+    with page.expect_request(lambda r: f"root={top}" in r.url):
+        page.keyboard.press("Enter")
+    expect(comment(page, "Follow-up 3.")).to_be_focused()
+    assert replies_of(page, "First answer.") == [f"Follow-up {n}." for n in range(1, 5)]
+    assert replies_of(page, "The question.") == ["First answer.", "Second answer."]
+    expect(widget(page).get_by_role("button", name=re.compile("more repl"))).to_have_count(0)
+    expect(widget(page).locator("li.comment")).to_have_count(7)
+    assert sum(f"root={top}" in url for url in requests) == 1
+
+
+@pytest.mark.browser
+def test_a_deep_link_opens_a_reply_folded_off_the_first_page(
+    page: Page, app: Flask, demo_origin: str
+) -> None:
+    ids = seed_thread(app, 3, replies=lambda i: 5 if i == 2 else 0)
+    target = posted(app, demo_origin, "Linked reply.", parent_id=ids[1])["comment"]["id"]
+    page.goto(f"{demo_origin}/#comment-{target}")
+    linked = widget(page).locator(f"#comment-{target}")
+    expect(linked).to_be_focused()
+    expect(linked).to_have_class(re.compile(r"\bhighlight\b"))
+    assert replies_of(page, "Comment 2") == [f"Reply 2.{j}" for j in range(1, 6)] + ["Linked reply."]
+    # The branch took the folded one's place: no top-level comment twice, the order kept.
+    assert top_level_texts(page) == ["Comment 1", "Comment 2", "Comment 3"]
+    expect(widget(page).get_by_role("button", name=re.compile("more repl"))).to_have_count(0)

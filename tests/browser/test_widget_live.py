@@ -99,3 +99,26 @@ def test_unmount_leaves_no_listener_on_the_page(page: Page, demo_origin: str) ->
     page.evaluate("CommentsWidget.mount()")
     expect(widget(page).locator(".count")).to_have_text("No comments yet")
     assert listeners() == [1, 1]
+
+
+@pytest.mark.browser
+def test_a_new_reply_to_a_folded_comment_is_announced_and_counted_in_its_fold(
+    page: Page, app: Flask, demo_origin: str
+) -> None:
+    top = posted(app, demo_origin, "Busy one.")["comment"]["id"]
+    for n in range(1, 6):
+        posted(app, demo_origin, f"Answer {n}.", parent_id=top)
+    page.goto(f"{demo_origin}/")
+    news = widget(page).locator(".news")
+    folded = widget(page).locator(".thread > li.comment > .replies > .more button")
+    expect(folded).to_have_text("Show 2 more replies")
+
+    posted(app, demo_origin, "Answer 6.", parent_id=top)
+    page.evaluate(BACK_TO_THE_TAB)
+    expect(news).to_have_text("1 new comment — show")
+    news.get_by_role("button", name="show").click()
+    expect(widget(page).locator(".count")).to_have_text("7 comments")
+    expect(folded).to_have_text("Show 3 more replies")
+    folded.click()
+    expect(comment(page, "Answer 4.")).to_be_focused()
+    expect(comment(page, "Answer 6.")).to_be_visible()

@@ -134,6 +134,8 @@ export function createThread(messages, footer, loadBranch) {
     add(branch, null, old?.item ?? null);
     old?.item.remove();
     for (const data of held) if (!known.has(data.id) && known.has(data.parent_id)) api.insert(data);
+    // The replies asked for are all shown, none folded again behind another button.
+    reveal(id)?.unfold?.();
     const under = find(branch, id);
     const first = under && flat(under.replies ?? []).find((cid) => !seen.has(cid));
     return reveal(first ?? id);
