@@ -281,7 +281,8 @@ export async function mount(element, scriptUrl) {
       // After a post the new reply has the focus; after Cancel the reader goes back to the button.
       if (!posted) button.focus();
     };
-    if (!form) {
+    // A branch drawn again (its folded replies fetched) has new items: the form starts afresh.
+    if (!form || !item.contains(form)) {
       form = newForm(comment.id, close);
       replyForms.set(comment.id, form);
       item.querySelector(":scope > article").after(form);
