@@ -9,7 +9,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, Request, expect
 
 from comments.extensions import db
-from comments.models import Comment, CommentStatus, Moderator
+from comments.models import Comment, CommentStatus, Moderation, Moderator, Site
 from comments.services.accounts import create_moderator
 from comments.services.moderation import apply
 from comments.services.sites import create_site
@@ -220,3 +220,30 @@ def test_an_edit_on_a_premoderated_site_is_held_and_shown_only_to_its_author(
     expect(widget(other).locator(".count")).to_have_text("No comments yet")
     expect(widget(other).locator("li.comment")).to_have_count(0)
     other.context.close()
+
+
+@pytest.mark.browser
+def test_a_held_reply_stays_when_the_folded_branch_is_fetched(
+    page: Page, app: Flask, live_server: str
+) -> None:
+    with app.app_context():
+        create_site("demo", "Demo", [live_server], moderation="post")
+    top = posted(app, live_server, "Busy one.")["comment"]["id"]
+    for n in range(1, 6):
+        posted(app, live_server, f"Answer {n}.", parent_id=top)
+    with app.app_context():
+        db.session.scalar(db.select(Site).filter_by(slug="demo")).moderation = Moderation.PRE
+        db.session.commit()
+    page.goto(f"{live_server}/")
+    busy = comment(page, "Busy one.")
+    folded = busy.get_by_role("button", name="Show 2 more replies")
+    expect(folded).to_be_visible()
+    busy.get_by_role("button", name="Reply").first.click()
+    post(busy.locator("form"), "Ada", "My held reply.")
+    expect(comment(page, "My held reply.").locator(".badge")).to_have_text("awaiting moderation")
+
+    folded.click()
+    expect(comment(page, "Answer 4.")).to_be_focused()
+    expect(comment(page, "Answer 5.")).to_be_visible()
+    expect(comment(page, "My held reply.").locator(".badge")).to_have_text("awaiting moderation")
+    expect(widget(page).locator("li.comment")).to_have_count(7)
