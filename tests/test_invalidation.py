@@ -1,0 +1,205 @@
+"""The invalidation channel: a warm read asks the database nothing, and no worker stays stale.
+
+Each backend the run has is tested: SQLite's data_version without DATABASE_URL; on PostgreSQL,
+Redis pub/sub (REDIS_URL) and LISTEN/NOTIFY (the same app without REDIS_URL).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, event, text
+
+from comments import create_app, invalidation, thread_cache
+from comments.extensions import db
+
+from .conftest import USE_POSTGRES
+from .helpers import ORIGIN, post, read
+from .servers import answering_redis
+
+pytestmark = pytest.mark.usefixtures("site")
+# How long a write may take to show on another worker: the bound the channel promises.
+BOUND = 1.0
+CHANNELS = ["redis", "postgresql"] if USE_POSTGRES else ["sqlite"]
+
+
+def soon(check: Callable[[], bool], seconds: float = BOUND) -> bool:
+    """True once `check()` is, polling until `seconds` have passed (a bound, not a pause)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.fixture(params=CHANNELS)
+def workers(request: pytest.FixtureRequest, app: Flask) -> Iterator[tuple[Flask, Flask]]:
+    """Two apps (workers) over the test's database, talking over one kind of channel."""
+    overrides: dict[str, Any] = {"TESTING": True, "SECRET_KEY": "test-secret",
+                                 "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                 "RATELIMIT_ENABLED": False, "SPAM_ENABLED": False}
+    if request.param == "redis":
+        overrides["REDIS_URL"] = answering_redis()
+    elif request.param == "postgresql":
+        overrides["REDIS_URL"] = None
+    made = (create_app(overrides), create_app(overrides))
+    kinds = {"redis": invalidation.RedisChannel, "postgresql": invalidation.PostgresChannel,
+             "sqlite": invalidation.DataVersion}
+    assert all(isinstance(one.extensions[invalidation.EXTENSION], kinds[request.param])
+               for one in made)
+    yield made
+    for one in made:
+        with one.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _live(app: Flask) -> bool:
+    channel: invalidation.Channel = app.extensions[invalidation.EXTENSION]
+    return channel.live()
+
+
+def warm(client: FlaskClient) -> None:
+    """Read until this worker's channel is live and the thread and counts are kept."""
+    read(client)
+    assert soon(lambda: _live(client.application), 5.0), "the channel never connected"
+    read(client)
+    client.get("/api/v1/counts?site=news&article=story-1", headers={"Origin": ORIGIN})
+
+
+def queries_of(app: Flask, action: Callable[[], Any]) -> list[str]:
+    """The SQL statements `app` sends to its database while `action` runs."""
+    with app.app_context():
+        engine: Engine = db.engine
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def html_of(client: FlaskClient) -> list[str]:
+    return [c["html"] for c in read(client).get_json()["comments"]]
+
+
+def count_of(client: FlaskClient) -> int:
+    answer = client.get("/api/v1/counts?site=news&article=story-1", headers={"Origin": ORIGIN})
+    return int(answer.get_json()["counts"]["story-1"])
+
+
+def test_a_warm_read_asks_the_database_nothing(workers: tuple[Flask, Flask]) -> None:
+    a, b = (one.test_client() for one in workers)
+    post(a, text="first")
+    warm(b)
+    assert queries_of(workers[1], lambda: (read(b), count_of(b))) == []
+    assert html_of(b) == ["<p>first</p>\n"] and count_of(b) == 1
+
+
+def test_a_write_on_one_worker_shows_on_another_within_the_bound(
+        workers: tuple[Flask, Flask]) -> None:
+    a, b = (one.test_client() for one in workers)
+    post(a, text="first")
+    warm(b)
+    assert count_of(b) == 1
+    post(a, text="second")
+    # The writer's own worker shows it at once; the other within the bound.
+    assert html_of(a) == ["<p>first</p>\n", "<p>second</p>\n"] and count_of(a) == 2
+    assert soon(lambda: len(html_of(b)) == 2 and count_of(b) == 2)
+    # The first comment of another article: the site's kept "no thread yet" answers go too.
+    assert read(b, article="story-2").get_json()["comments"] == []
+    post(a, text="elsewhere", article="story-2", url="https://news.example/story-2")
+    assert soon(lambda: len(read(b, article="story-2").get_json()["comments"]) == 1)
+
+
+def _unannounced_edit(app: Flask) -> None:
+    """Change a comment the way a missed message would leave it: in SQL, behind every hook."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE comments SET html = '<p>changed</p>\n'"))
+            conn.execute(text("UPDATE threads SET version = version + 1"))
+    finally:
+        engine.dispose()
+
+
+def _cut(app: Flask) -> None:
+    """End the listener's connection from the server's side, as a network fault would."""
+    channel = app.extensions[invalidation.EXTENSION]
+    if isinstance(channel, invalidation.RedisChannel):
+        client = redis.Redis.from_url(app.config["REDIS_URL"])
+        try:
+            killed = [client.client_kill_filter(_id=row["id"]) for row in client.client_list()
+                      if row["name"] == channel.name]
+        finally:
+            client.close()
+    else:
+        with app.app_context():
+            killed = db.session.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name"), {"name": channel.name}).scalars().all()
+            db.session.commit()
+    assert killed
+
+
+def test_a_lost_message_is_made_good_by_dropping_everything(workers: tuple[Flask, Flask]) -> None:
+    a, b = (one.test_client() for one in workers)
+    post(a, text="first")
+    warm(b)
+    assert len(thread_cache.lookups(workers[1])) == 2
+    _unannounced_edit(workers[0])
+    if not isinstance(workers[1].extensions[invalidation.EXTENSION], invalidation.DataVersion):
+        _cut(workers[1])
+    # SQLite's data_version moves with any commit; a channel's reconnect drops everything.
+    assert soon(lambda: html_of(b) == ["<p>changed</p>\n"])
+    assert soon(lambda: _live(workers[1]), 5.0)
+    assert html_of(b) == ["<p>changed</p>\n"]
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="SQLite's data_version needs no connection")
+def test_without_a_live_channel_every_read_asks_the_database(app: Flask) -> None:
+    # Nothing listens on port 1: the channel never connects, and reads stay correct.
+    worker = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                         "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_ENABLED": False,
+                         "SPAM_ENABLED": False})
+    client = worker.test_client()
+    try:
+        post(client, text="first")
+        read(client)
+        assert not _live(worker)
+        assert len(queries_of(worker, lambda: read(client))) == 1
+        assert len(thread_cache.lookups(worker)) == 0
+    finally:
+        with worker.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_messages_name_sites_and_threads_and_anything_else_drops_everything() -> None:
+    kept = thread_cache.Lookups()
+
+    def fill() -> None:
+        for key, site, threads in (("a", 1, (10,)), ("b", 1, ()), ("c", 2, (20, 21))):
+            kept.fetch(key, lambda: key, lambda _value, s=site, t=threads: (s, t))
+
+    fill()
+    invalidation.apply(kept, invalidation.encode([], [21]))
+    assert len(kept) == 2
+    invalidation.apply(kept, "s1")
+    assert len(kept) == 0
+    fill()
+    invalidation.apply(kept, "t10 x7")
+    assert len(kept) == 0
+    assert invalidation.encode(range(2000), []) == "*"
