@@ -5,7 +5,6 @@ Redis pub/sub (REDIS_URL) and LISTEN/NOTIFY (the same app without REDIS_URL).
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,23 +18,11 @@ from comments import create_app, invalidation, thread_cache
 from comments.extensions import db
 
 from .conftest import USE_POSTGRES
-from .helpers import ORIGIN, post, read
+from .helpers import BOUND, ORIGIN, post, read, soon
 from .servers import answering_redis
 
 pytestmark = pytest.mark.usefixtures("site")
-# How long a write may take to show on another worker: the bound the channel promises.
-BOUND = 1.0
 CHANNELS = ["redis", "postgresql"] if USE_POSTGRES else ["sqlite"]
-
-
-def soon(check: Callable[[], bool], seconds: float = BOUND) -> bool:
-    """True once `check()` is, polling until `seconds` have passed (a bound, not a pause)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @pytest.fixture(params=CHANNELS)

@@ -17,8 +17,7 @@ from comments.services.votes import vote
 from comments.thread_cache import PageCache
 
 from .conftest import USE_POSTGRES
-from .helpers import ORIGIN, post, read
-from .test_invalidation import BOUND, soon
+from .helpers import BOUND, ORIGIN, post, read, soon
 
 pytestmark = pytest.mark.usefixtures("site")
 T0 = datetime(2026, 1, 1)
