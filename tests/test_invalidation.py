@@ -6,6 +6,8 @@ Redis pub/sub (REDIS_URL) and LISTEN/NOTIFY (the same app without REDIS_URL).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +18,11 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from comments import create_app, invalidation, thread_cache
 from comments.extensions import db
+from comments.services.sites import create_site
 
 from .conftest import USE_POSTGRES
 from .helpers import BOUND, ORIGIN, post, read, soon
-from .servers import answering_redis
+from .servers import Server, answering_redis, gunicorn, migrated_database, server_env
 
 pytestmark = pytest.mark.usefixtures("site")
 CHANNELS = ["redis", "postgresql"] if USE_POSTGRES else ["sqlite"]
@@ -190,3 +193,55 @@ def test_messages_name_sites_and_threads_and_anything_else_drops_everything() ->
     invalidation.apply(kept, "t10 x7")
     assert len(kept) == 0
     assert invalidation.encode(range(2000), []) == "*"
+
+
+def _servers_read(servers: list[Server], check: Callable[[list[str]], bool]) -> bool:
+    """Whether a few reads on each server (so on each of its workers, likely) all pass `check`."""
+    for server in servers:
+        for _ in range(4):
+            reply = server.request("GET", "/api/v1/threads?site=news&article=story-1",
+                                   headers={"Origin": ORIGIN})
+            if not check([c["html"] for c in reply.json()["comments"]]):
+                return False
+    return True
+
+
+def _cut_servers(servers: list[Server], redis_url: str) -> int:
+    """End every worker's listener connection on Redis; how many were ended."""
+    pids = {pid for server in servers for pid, *_ in server.served()}
+    names = {f"comments-invalidation-{pid}" for pid in pids}
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return sum(client.client_kill_filter(_id=row["id"])
+                   for row in client.client_list() if row["name"] in names)
+    finally:
+        client.close()
+
+
+def test_servers_see_each_others_writes_within_the_bound(tmp_path: Path) -> None:
+    """Three servers on PostgreSQL and Redis (one on SQLite): a write through one shows on all
+    within the bound, and so does a change no message announced, once the listeners reconnect."""
+    redis_url = answering_redis() if USE_POSTGRES else ""
+    with migrated_database(tmp_path) as app, ExitStack() as stack:
+        database = app.config["SQLALCHEMY_DATABASE_URI"]
+        with app.app_context():
+            create_site("news", "News", [ORIGIN])
+        env = server_env(DATABASE_URL=database, COMMENTS_SECRET_KEY="servers-invalidation",
+                         COMMENTS_SPAM_ENABLED="false", COMMENTS_RATELIMIT_ENABLED="false",
+                         **({"REDIS_URL": redis_url} if redis_url else {}))
+        servers = [stack.enter_context(gunicorn(env, tmp_path / f"server-{n}", workers=2))
+                   for n in range(3 if USE_POSTGRES else 1)]
+        for server in servers:
+            server.wait_for_workers(2, "/api/v1/threads?site=news&article=story-1")
+        body = {"site": "news", "article": "story-1", "url": f"{ORIGIN}/story-1",
+                "title": "Story", "author": {"name": "Ada"}, "text": "first"}
+        assert servers[0].request("POST", "/api/v1/comments", body,
+                                  {"Origin": ORIGIN}).status == 201
+        assert soon(lambda: _servers_read(servers, lambda shown: len(shown) == 1))
+        assert servers[-1].request("POST", "/api/v1/comments", {**body, "text": "second"},
+                                   {"Origin": ORIGIN}).status == 201
+        assert soon(lambda: _servers_read(servers, lambda shown: len(shown) == 2))
+        _unannounced_edit(app)
+        if USE_POSTGRES:
+            assert _cut_servers(servers, redis_url) == 2 * len(servers)
+        assert soon(lambda: _servers_read(servers, lambda shown: shown == ["<p>changed</p>\n"] * 2))
