@@ -18,7 +18,8 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from comments import create_app, invalidation, thread_cache
 from comments.extensions import db
-from comments.services.sites import create_site
+from comments.models import Site
+from comments.services.sites import create_site, update_site
 
 from .conftest import USE_POSTGRES
 from .helpers import BOUND, ORIGIN, post, read, soon
@@ -111,6 +112,18 @@ def test_a_write_on_one_worker_shows_on_another_within_the_bound(
     assert read(b, article="story-2").get_json()["comments"] == []
     post(a, text="elsewhere", article="story-2", url="https://news.example/story-2")
     assert soon(lambda: len(read(b, article="story-2").get_json()["comments"]) == 1)
+
+
+def test_a_site_change_shows_on_another_worker_within_the_bound(
+        workers: tuple[Flask, Flask]) -> None:
+    a, b = (one.test_client() for one in workers)
+    post(a, text="first")
+    warm(b)
+    assert read(b).get_json()["thread"]["downvotes"] is False
+    with workers[0].app_context():
+        update_site(db.session.scalar(db.select(Site).filter_by(slug="news")), actor=None,
+                    values={"downvotes": True})
+    assert soon(lambda: read(b).get_json()["thread"]["downvotes"] is True)
 
 
 def _unannounced_edit(app: Flask) -> None:
