@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, event, text
 
-from comments import create_app, invalidation, thread_cache
+from comments import channels, create_app, invalidation, thread_cache
 from comments.extensions import db
 from comments.models import Site
 from comments.services.sites import create_site, update_site
@@ -40,8 +40,8 @@ def workers(request: pytest.FixtureRequest, app: Flask) -> Iterator[tuple[Flask,
     elif request.param == "postgresql":
         overrides["REDIS_URL"] = None
     made = (create_app(overrides), create_app(overrides))
-    kinds = {"redis": invalidation.RedisChannel, "postgresql": invalidation.PostgresChannel,
-             "sqlite": invalidation.DataVersion}
+    kinds = {"redis": channels.RedisChannel, "postgresql": channels.PostgresChannel,
+             "sqlite": channels.DataVersion}
     assert all(isinstance(one.extensions[invalidation.EXTENSION], kinds[request.param])
                for one in made)
     yield made
@@ -52,7 +52,7 @@ def workers(request: pytest.FixtureRequest, app: Flask) -> Iterator[tuple[Flask,
 
 
 def _live(app: Flask) -> bool:
-    channel: invalidation.Channel = app.extensions[invalidation.EXTENSION]
+    channel: channels.Channel = app.extensions[invalidation.EXTENSION]
     return channel.live()
 
 
@@ -140,7 +140,7 @@ def _unannounced_edit(app: Flask) -> None:
 def _cut(app: Flask) -> None:
     """End the listener's connection from the server's side, as a network fault would."""
     channel = app.extensions[invalidation.EXTENSION]
-    if isinstance(channel, invalidation.RedisChannel):
+    if isinstance(channel, channels.RedisChannel):
         client = redis.Redis.from_url(app.config["REDIS_URL"])
         try:
             killed = [client.client_kill_filter(_id=row["id"]) for row in client.client_list()
@@ -162,7 +162,7 @@ def test_a_lost_message_is_made_good_by_dropping_everything(workers: tuple[Flask
     warm(b)
     assert len(thread_cache.lookups(workers[1])) == 2
     _unannounced_edit(workers[0])
-    if not isinstance(workers[1].extensions[invalidation.EXTENSION], invalidation.DataVersion):
+    if not isinstance(workers[1].extensions[invalidation.EXTENSION], channels.DataVersion):
         _cut(workers[1])
     # SQLite's data_version moves with any commit; a channel's reconnect drops everything.
     assert soon(lambda: html_of(b) == ["<p>changed</p>\n"])
@@ -198,14 +198,14 @@ def test_messages_name_sites_and_threads_and_anything_else_drops_everything() ->
             kept.fetch(key, lambda: key, lambda _value, s=site, t=threads: (s, t))
 
     fill()
-    invalidation.apply(kept, invalidation.encode([], [21]))
+    channels.apply(kept, channels.encode([], [21]))
     assert len(kept) == 2
-    invalidation.apply(kept, "s1")
+    channels.apply(kept, "s1")
     assert len(kept) == 0
     fill()
-    invalidation.apply(kept, "t10 x7")
+    channels.apply(kept, "t10 x7")
     assert len(kept) == 0
-    assert invalidation.encode(range(2000), []) == "*"
+    assert channels.encode(range(2000), []) == "*"
 
 
 def _servers_read(servers: list[Server], check: Callable[[list[str]], bool]) -> bool:
