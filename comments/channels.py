@@ -13,13 +13,15 @@ import threading
 import time
 from collections.abc import Iterable
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from .thread_cache import Lookups
+
+if TYPE_CHECKING:
+    import redis
 
 CHANNEL = "comments_stale"
 HEARTBEAT = 0.25  # seconds between a listener's signs of life
@@ -167,6 +169,11 @@ class RedisChannel(Listener):
         self._publisher: redis.Redis | None = None
 
     def _client(self) -> redis.Redis:
+        # Loaded here: a worker without REDIS_URL never imports redis.
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         # No silent retries: a reconnect must be seen, since messages may have been missed.
         return redis.Redis.from_url(self._url, socket_connect_timeout=1, socket_timeout=1,
                                     retry=Retry(NoBackoff(), 0))
@@ -178,11 +185,13 @@ class RedisChannel(Listener):
             self._publisher = None
 
     def publish(self, payload: str) -> None:
+        from redis import RedisError
+
         try:
             if self._publisher is None:
                 self._publisher = self._client()
             self._publisher.publish(CHANNEL, payload)
-        except redis.RedisError as exc:
+        except RedisError as exc:
             log.warning("could not publish stale threads (%s)", exc)
 
     def _listen(self, generation: int) -> None:
