@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Flask
 
-from . import cli, errors, extensions, limits, logs, mail, metrics, security, thread_cache
+from . import (cli, errors, extensions, invalidation, limits, logs, mail, metrics, security,
+               thread_cache)
 from .config import load_config
 from .paths import TEMPLATES
 from .views import IdConverter, api, links, mod, mod_api, ops, public, widget
@@ -23,7 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, config)
     app.url_map.converters["id"] = IdConverter
-    for module in (logs, metrics, limits, extensions, security, errors, cli, mail, thread_cache):
+    for module in (logs, metrics, limits, extensions, security, errors, cli, mail, thread_cache,
+                   invalidation):
         module.init_app(app)
     # The JSON API is not cookie-authenticated: its writes need a JSON body and a CORS origin instead.
     extensions.csrf.exempt(api.bp)

@@ -1,12 +1,26 @@
 """Small builders shared by the API tests."""
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 ORIGIN = "https://news.example"
+# How long a write may take to show on another worker: the bound the channel promises.
+BOUND = 1.0
+
+
+def soon(check: Callable[[], bool], seconds: float = BOUND) -> bool:
+    """True once `check()` is, polling until `seconds` have passed (a bound, not a pause)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def comment_payload(**overrides: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
+from .. import invalidation
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import (AuditEntry, Ban, Comment, CommentStatus, LabelledExample, Moderator, Report,
@@ -144,6 +145,7 @@ def bump_threads(thread_ids: set[int], deltas: Mapping[int, int]) -> None:
                 version=Thread.version + 1,
             )
         )
+    invalidation.stale(threads=thread_ids)
 
 
 def _log(moderator: Moderator | None, site_id: int | None, action: str, *,

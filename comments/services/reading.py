@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.orm import aliased
 
+from .. import invalidation, thread_cache
 from ..errors import Invalid, NotFound
 from ..extensions import autocommit_engine, db
 from ..models import (Comment, CommentStatus, Site, SiteSnapshot, Thread, ThreadSnapshot,
@@ -73,7 +74,8 @@ _LOCATE = (db.select(*_SITE_COLUMNS, *(c.label(f"thread_{c.name}") for c in _THR
            .select_from(_SITES.outerjoin(_THREADS, db.and_(
                _THREADS.c.site_id == _SITES.c.id, _THREADS.c.article_key == db.bindparam("article"))))
            .where(_SITES.c.slug == db.bindparam("slug")))
-_COUNTS = (db.select(*_SITE_COLUMNS, _THREADS.c.article_key, _THREADS.c.comment_count)
+_COUNTS = (db.select(*_SITE_COLUMNS, _THREADS.c.id.label("thread_id"), _THREADS.c.article_key,
+                     _THREADS.c.comment_count)
            .select_from(_SITES.outerjoin(_THREADS, db.and_(
                _THREADS.c.site_id == _SITES.c.id,
                _THREADS.c.article_key.in_(db.bindparam("articles", expanding=True)))))
@@ -96,7 +98,16 @@ def _snapshot(row: Any) -> SiteSnapshot:
 
 
 def locate(slug: object, article: str) -> tuple[SiteSnapshot, ThreadSnapshot | None]:
-    """A site and its thread of `article`, read-only, in one query; NotFound for an unknown site."""
+    """A site and its thread of `article`, read-only: no query while the channel vouches for
+    what this worker kept, else one; NotFound for an unknown site."""
+    if not invalidation.trusted():
+        return _locate(slug, article)
+    return thread_cache.lookups().fetch(
+        ("thread", slug, article), lambda: _locate(slug, article),
+        lambda found: (found[0].id, (found[1].id,) if found[1] else ()))
+
+
+def _locate(slug: object, article: str) -> tuple[SiteSnapshot, ThreadSnapshot | None]:
     row = _site_rows(_LOCATE, slug, article=article)[0]
     site = _snapshot(row)
     if row.thread_id is None:
@@ -106,10 +117,22 @@ def locate(slug: object, article: str) -> tuple[SiteSnapshot, ThreadSnapshot | N
 
 
 def counts(slug: object, articles: Sequence[str]) -> tuple[SiteSnapshot, dict[str, int]]:
-    """A site and its approved comments per article (zero without a thread), in one query."""
+    """A site and its approved comments per article (zero without a thread): no query while the
+    channel vouches for what this worker kept, else one."""
+    if not invalidation.trusted():
+        return _counts(slug, articles)[:2]
+    site, found, _ = thread_cache.lookups().fetch(
+        ("counts", slug, tuple(articles)), lambda: _counts(slug, articles),
+        lambda kept: (kept[0].id, kept[2]))
+    return site, found
+
+
+def _counts(slug: object, articles: Sequence[str]
+            ) -> tuple[SiteSnapshot, dict[str, int], list[int]]:
     rows = _site_rows(_COUNTS, slug, articles=list(articles))
     found = {row.article_key: row.comment_count for row in rows if row.article_key is not None}
-    return _snapshot(rows[0]), {article: found.get(article, 0) for article in articles}
+    return (_snapshot(rows[0]), {article: found.get(article, 0) for article in articles},
+            [row.thread_id for row in rows if row.thread_id is not None])
 
 
 def is_closed(thread: Thread | ThreadSnapshot | None) -> bool:

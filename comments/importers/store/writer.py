@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ... import sanitize
+from ... import invalidation, sanitize
 from ...extensions import db
 from ...models import Comment, CommentStatus, Site, Thread, utcnow
 from ...security import address_key
@@ -220,6 +220,7 @@ class Writer:
             created_at=thread.created or first.created,
             closed_at=(thread.closed_at or utcnow()) if thread.closed else None)
         db.session.execute(insert.on_conflict_do_nothing(index_elements=["site_id", "article_key"]))
+        invalidation.stale(sites=[self.site_id])
         return db.session.scalar(db.select(Thread.id).filter_by(site_id=self.site_id,
                                                                 article_key=key))
 
@@ -282,6 +283,7 @@ class Writer:
                         .scalar_subquery())
             db.session.execute(db.update(Thread).where(Thread.id.in_(sorted(self.touched)))
                                .values(comment_count=approved, version=Thread.version + 1))
+            invalidation.stale(threads=self.touched)
             self.touched.clear()
         if self.dry_run:
             db.session.flush()
