@@ -5,20 +5,22 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.orm import aliased
 
-from .. import invalidation, thread_cache
-from ..errors import Invalid, NotFound
-from ..extensions import autocommit_engine, db
-from ..models import (Comment, CommentStatus, Site, SiteSnapshot, Thread, ThreadSnapshot,
+from ... import invalidation, thread_cache
+from ...errors import Invalid, NotFound
+from ...extensions import autocommit_engine, db
+from ...models import (Comment, CommentStatus, Site, SiteSnapshot, Thread, ThreadSnapshot,
                       utcnow)
-from .fields import MAX_ID
-from .sites import is_slug
+from ..fields import MAX_ID
+from ..sites import is_slug
+from . import tree
+from .tree import Node
 
 SORTS = ("oldest", "newest", "top")
 # What a reader is shown of a comment, and what the tree needs: a read loads these columns as
@@ -26,24 +28,6 @@ SORTS = ("oldest", "newest", "top")
 SHOWN = (Comment.id, Comment.parent_id, Comment.root_id, Comment.author_name,
          Comment.author_website, Comment.sso_id, Comment.author_avatar, Comment.html,
          Comment.status, Comment.featured, Comment.score, Comment.created_at, Comment.edited_at)
-
-
-@dataclass
-class Node:
-    """A comment in the tree; `comment` is None for a placeholder whose row readers may not see."""
-
-    id: int
-    comment: Row[Any] | None
-    status: CommentStatus
-    created_at: datetime | None
-    replies: list[Node] = field(default_factory=list)
-    # Replies below it left off a folded page, those not counted by a shown reply.
-    more: int = 0
-
-    @property
-    def visible(self) -> bool:
-        """Shown in full to readers."""
-        return self.status is CommentStatus.APPROVED
 
 
 @dataclass
@@ -234,58 +218,12 @@ def thread_tree(site: Site | SiteSnapshot, article: str, sort: str = "oldest", l
             db.select(*SHOWN).where(Comment.root_id.in_([c.id for c in tops]))
             .order_by(Comment.created_at, Comment.id)
         )) if tops else []
-    roots = _assemble(tops, replies)
+    roots = tree.assemble(tops, replies)
     if fold and root is None:
         for node in roots:
-            _fold(node, fold)
+            tree.fold(node, fold)
     next_cursor = _encode(_cursor_key(page[-1], sort)) if more and page else None
     return ThreadView(thread, roots, next_cursor)
-
-
-def _assemble(tops: Sequence[Row[Any]], replies: Sequence[Row[Any]]) -> list[Node]:
-    """Nest replies (oldest first) under their parents and keep only what readers may see."""
-    nodes: dict[int, Node] = {c.id: Node(c.id, c, c.status, c.created_at) for c in tops}
-    roots = [nodes[c.id] for c in tops]
-    for row in replies:
-        nodes[row.id] = Node(row.id, row, row.status, row.created_at)
-    for row in replies:
-        # A parent erased outright leaves its replies under the top-level comment.
-        parent = nodes.get(row.parent_id or 0) or nodes.get(row.root_id or 0)
-        if parent is not None:
-            parent.replies.append(nodes[row.id])
-    return _prune(roots)
-
-
-def _prune(nodes: list[Node]) -> list[Node]:
-    """Drop hidden comments with no visible reply below them; keep the rest as placeholders."""
-    kept = []
-    for node in nodes:
-        node.replies = _prune(node.replies)
-        if node.visible or node.replies:
-            kept.append(node)
-    return kept
-
-
-def _fold(node: Node, budget: int) -> int:
-    """Keep the first `budget` replies below `node` depth-first (oldest first); how many were kept.
-
-    A kept reply's parent is always kept, and each node counts the hidden replies it leads to.
-    """
-    kept: list[Node] = []
-    used = 0
-    for child in node.replies:
-        if used >= budget:
-            break
-        kept.append(child)
-        used += 1 + _fold(child, budget - used - 1)
-    node.more = sum(1 + _size(child) for child in node.replies[len(kept):])
-    node.replies = kept
-    return used
-
-
-def _size(node: Node) -> int:
-    """Replies below `node`, at any depth."""
-    return sum(1 + _size(child) for child in node.replies)
 
 
 def place(comment: Comment) -> tuple[list[int], int]:
